@@ -1,0 +1,61 @@
+"""Remove what the chosen options do not need from the generated project.
+
+Importable: the table and functions are unit-tested in tests/test_hooks.py.
+Cookiecutter renders this file, filling RENDERED below, and runs it in the
+generated project's folder.
+"""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+PACKAGE = "src/{package_name}"
+
+# option -> value -> paths that value does not need (relative to the project).
+UNNEEDED = {
+    "use_volume": {
+        False: [f"{PACKAGE}/files.py", "tests/test_files.py"],
+    },
+    "ci_provider": {
+        "github": [".gitlab-ci.yml"],
+        "gitlab": [".github"],
+        "none": [".github", ".gitlab-ci.yml"],
+    },
+}
+
+
+def unneeded_paths(options: dict) -> list[str]:
+    """Return the paths that the chosen options leave without a purpose."""
+    return [
+        path.format(**options)
+        for option, by_value in UNNEEDED.items()
+        for path in by_value.get(options[option], [])
+    ]
+
+
+def remove_paths(root: Path, paths: list[str]) -> None:
+    """Delete each path under root, file or folder, then any folder left empty."""
+    for relative in paths:
+        path = root / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+        for parent in path.parents:
+            if parent == root or not parent.is_dir() or any(parent.iterdir()):
+                break
+            parent.rmdir()
+
+
+# A raw string, so the JSON keeps its escapes; unrendered, it is plain text.
+RENDERED = r"""{{ cookiecutter | jsonify }}"""
+
+
+def main() -> int:
+    remove_paths(Path.cwd(), unneeded_paths(json.loads(RENDERED)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

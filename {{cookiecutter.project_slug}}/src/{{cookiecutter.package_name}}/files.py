@@ -1,0 +1,84 @@
+"""A small file store on the service's volume: PUT, GET and DELETE /files/<name>."""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, jsonify, request, send_file
+from flask.wrappers import Response
+
+bp = Blueprint("files", __name__, url_prefix="/files")
+
+# One plain file name: no folders, no leading dot, so no traversal and no
+# clash with the hidden temporary files of uploads in progress.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+_NAME_RULE = "use letters, digits, '.', '_' and '-', starting with a letter or digit, up to 255"
+_CHUNK_BYTES = 64 * 1024
+
+
+def _data_dir() -> Path:
+    return current_app.config["SETTINGS"].data_dir
+
+
+def _path_for(name: str) -> Path:
+    if not _NAME.fullmatch(name):
+        abort(400, description=f"invalid file name {name!r}: {_NAME_RULE}")
+    return _data_dir() / name
+
+
+@bp.get("")
+def list_files() -> Response:
+    """List the stored file names, sorted."""
+    with os.scandir(_data_dir()) as entries:
+        names = sorted(e.name for e in entries if e.is_file() and _NAME.fullmatch(e.name))
+    return jsonify(files=names)
+
+
+@bp.put("/<path:name>")
+def put_file(name: str) -> tuple[Response, int]:
+    """Store the request body under ``name``, replacing it atomically."""
+    target = _path_for(name)
+    created = not target.exists()
+    # Write beside the target and rename, so readers never see half a file.
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".upload-", delete=False) as temp:
+        try:
+            size = _copy_body(temp)
+            temp.flush()
+            os.fsync(temp.fileno())
+        except BaseException:
+            temp.close()
+            os.unlink(temp.name)
+            raise
+    os.chmod(temp.name, 0o640)
+    os.replace(temp.name, target)
+    return jsonify(name=name, bytes=size), 201 if created else 200
+
+
+def _copy_body(destination) -> int:
+    # request.stream enforces MAX_CONTENT_LENGTH, raising 413 past the limit.
+    size = 0
+    while chunk := request.stream.read(_CHUNK_BYTES):
+        destination.write(chunk)
+        size += len(chunk)
+    return size
+
+
+@bp.get("/<path:name>")
+def get_file(name: str) -> Response:
+    """Return the stored file, or a JSON 404."""
+    path = _path_for(name)
+    if not path.is_file():
+        abort(404, description=f"no file named {name!r}")
+    return send_file(path, mimetype="application/octet-stream")
+
+
+@bp.delete("/<path:name>")
+def delete_file(name: str) -> tuple[str, int]:
+    """Delete the stored file, or answer a JSON 404."""
+    path = _path_for(name)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        abort(404, description=f"no file named {name!r}")
+    return "", 204

@@ -1,0 +1,5 @@
+"""The WSGI entry point that gunicorn serves."""
+
+from . import create_app
+
+app = create_app()

@@ -1,0 +1,84 @@
+"""Shared helpers: the option matrix read from cookiecutter.json, and one bake helper."""
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+
+# The options that change the shape of the generated repo, with every value
+# they can take: read from cookiecutter.json so a new choice is tested the day
+# it is added.
+SHAPE_OPTIONS = ("python_version", "use_volume", "ci_provider")
+
+
+def choices(option: str) -> list:
+    default = OPTIONS[option]
+    if isinstance(default, bool):
+        return [False, True]
+    return list(default)
+
+
+def option_id(options: dict) -> str:
+    """Read like the options: python_version:3.13-use_volume:false-ci_provider:github."""
+    return "-".join(f"{k}:{json.dumps(v).strip(chr(34))}" for k, v in options.items())
+
+
+MATRIX = [
+    dict(zip(SHAPE_OPTIONS, values, strict=True))
+    for values in itertools.product(*(choices(option) for option in SHAPE_OPTIONS))
+]
+
+
+def matrix_params(combinations=None):
+    """Parametrize over combinations, keeping each one's tests on one xdist worker."""
+    return [
+        pytest.param(c, id=option_id(c), marks=pytest.mark.xdist_group(option_id(c)))
+        for c in (MATRIX if combinations is None else combinations)
+    ]
+
+
+def bake(cookies, **options) -> Path:
+    """Bake the template with options, assert it worked, and return the project folder."""
+    # pytest-cookies silently ignores keys cookiecutter.json does not have.
+    unknown = set(options) - set(OPTIONS)
+    assert not unknown, f"no such template options: {sorted(unknown)}"
+    result = cookies.bake(extra_context=options)
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0
+    return Path(result.project_path)
+
+
+@pytest.fixture(scope="session")
+def baked(cookies_session):
+    """Return a function that bakes each combination once per test session."""
+    projects: dict[str, Path] = {}
+
+    def get(options: dict) -> Path:
+        key = option_id(options)
+        if key not in projects:
+            projects[key] = bake(cookies_session, **options)
+        return projects[key]
+
+    return get
+
+
+def require(tool: str, reason: str):
+    """Skip when a tool is missing, except in CI, where a skip would hide a failure."""
+    if shutil.which(tool) is None:
+        if os.environ.get("TEMPLATE_REQUIRE_ALL") == "1":
+            pytest.fail(f"{tool} is required in CI: {reason}")
+        pytest.skip(f"{tool} not found: {reason}")
+
+
+def docker_engine_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
+    return probe.returncode == 0

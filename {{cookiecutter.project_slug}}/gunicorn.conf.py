@@ -47,7 +47,10 @@ logconfig_dict = {
             "stream": "ext://sys.stdout",
         }
     },
+    # gunicorn merges this dict shallowly into its defaults: name every logger.
+    "root": {"handlers": ["stdout"], "level": settings.log_level},
     "loggers": {
         "gunicorn.error": {"handlers": ["stdout"], "level": settings.log_level, "propagate": False},
+        "gunicorn.access": {"handlers": [], "propagate": False},
     },
 }

@@ -1,3 +1,4 @@
+import json
 import runpy
 from pathlib import Path
 
@@ -49,6 +50,22 @@ def test_nothing_is_written_to_the_root_file_system(monkeypatch):
     assert conf["worker_tmp_dir"] == "/tmp"
     assert conf["control_socket_disable"] is True
     assert conf["accesslog"] is None
+
+
+def test_gunicorn_accepts_the_settings_and_logs_json(monkeypatch, capsys):
+    """gunicorn's own config and logger take every setting; its log lines are JSON."""
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    config = Config()
+    for name, value in load_conf(monkeypatch).items():
+        if name in config.settings:
+            config.set(name, value)
+    logger = Logger(config)
+    logger.error("starting")
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert line["logger"] == "gunicorn.error"
+    assert (line["level"], line["message"]) == ("ERROR", "starting")
 
 
 def test_bad_settings_stop_gunicorn_from_starting(monkeypatch):

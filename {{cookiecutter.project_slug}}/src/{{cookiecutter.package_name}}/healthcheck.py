@@ -1,0 +1,23 @@
+"""Exit 0 when /healthz answers 200: the container health check, since slim images have no curl.
+
+Docker (HEALTHCHECK), compose.ecs.yaml and the ECS task definition all run
+`python -m {{ cookiecutter.package_name }}.healthcheck`.
+"""
+
+import os
+import sys
+import urllib.request
+
+
+def main() -> int:
+    url = f"http://127.0.0.1:{os.environ.get('PORT', '{{ cookiecutter.container_port }}')}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:
+            return 0 if response.status == 200 else 1
+    except OSError as error:
+        print(f"health check of {url} failed: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""CI files: each provider gets its own, schema-valid, zizmor clean, SHA-pinned, free of AWS keys.
+
+Many combinations render byte-identical CI files, so the linters run once per
+distinct file (by content hash) and a failure names every combination that
+shares the file.
+"""
+
+import hashlib
+import json
+import re
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import MATRIX, OPTIONS, TEMPLATE, matrix_params, option_id, require
+
+CI_FILES = {
+    "github": [
+        ".github/workflows/ci.yml",
+        ".github/workflows/deploy.yml",
+        ".github/dependabot.yml",
+    ],
+    "gitlab": [".gitlab-ci.yml"],
+    "none": [],
+}
+WITH_CI = [options for options in MATRIX if CI_FILES[options["ci_provider"]]]
+GITHUB = [options for options in MATRIX if options["ci_provider"] == "github"]
+GITLAB = [options for options in MATRIX if options["ci_provider"] == "gitlab"]
+TEMPLATE_WORKFLOWS = sorted((TEMPLATE / ".github" / "workflows").glob("*.yml"))
+
+# An access key ID (long-term AKIA, temporary ASIA), or a secret key written out.
+AWS_ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+AWS_SECRET_VALUE = re.compile(r"aws_secret_access_key\W{1,4}[A-Za-z0-9/+]{40}\b", re.IGNORECASE)
+AWS_KEY_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+
+# owner/repo[/path]@<full commit SHA> # vX.Y.Z
+PINNED_USES = re.compile(
+    r"uses: (?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+\.\d+\.\d+)$"
+)
+
+
+def distinct(paths: list[tuple[Path, str]]) -> dict[Path, list[str]]:
+    """Map one path per distinct content to the ids of every combination that renders it."""
+    first: dict[str, Path] = {}
+    owners: dict[Path, list[str]] = defaultdict(list)
+    for path, owner in paths:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        owners[first.setdefault(digest, path)].append(owner)
+    return dict(owners)
+
+
+@pytest.fixture(scope="module")
+def ci_files(baked) -> dict[str, dict[Path, list[str]]]:
+    """The distinct rendered CI files, by their path inside the project."""
+    by_name: dict[str, list[tuple[Path, str]]] = defaultdict(list)
+    for options in WITH_CI:
+        project = baked(options)
+        for name in CI_FILES[options["ci_provider"]]:
+            by_name[name].append((project / name, option_id(options)))
+    return {name: distinct(paths) for name, paths in by_name.items()}
+
+
+def describe(owners: list[str]) -> str:
+    return "rendered by " + ", ".join(owners)
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_ci_files_match_the_provider(baked, options):
+    """Each provider gets its own CI files and no other's; none gets no CI at all."""
+    project = baked(options)
+    every = {name for names in CI_FILES.values() for name in names}
+    present = {name for name in every if (project / name).exists()}
+    assert present == set(CI_FILES[options["ci_provider"]])
+    if options["ci_provider"] != "github":
+        assert not (project / ".github").exists()
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_no_aws_keys_anywhere(baked, options):
+    """No file of the generated repo holds an AWS access key or secret key."""
+    project = baked(options)
+    for path in sorted(p for p in project.rglob("*") if p.is_file()):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert not AWS_ACCESS_KEY_ID.search(text), f"AWS access key ID in {path}"
+        assert not AWS_SECRET_VALUE.search(text), f"AWS secret access key in {path}"
+
+
+@pytest.mark.parametrize(
+    ("name", "schema"),
+    [
+        (".github/workflows/ci.yml", "vendor.github-workflows"),
+        (".github/workflows/deploy.yml", "vendor.github-workflows"),
+        (".github/dependabot.yml", "vendor.dependabot"),
+        (".gitlab-ci.yml", "vendor.gitlab-ci"),
+    ],
+)
+def test_ci_files_match_their_schema(ci_files, name, schema):
+    """Every distinct rendered CI file passes check-jsonschema's schema for its kind."""
+    require("check-jsonschema", "validates the rendered CI files")
+    files = ci_files[name]
+    result = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    owners = "\n".join(f"{path}: {describe(ids)}" for path, ids in files.items())
+    assert result.returncode == 0, result.stdout + result.stderr + owners
+
+
+def test_template_workflows_match_their_schema():
+    """The template's own workflows pass the GitHub workflow schema."""
+    require("check-jsonschema", "validates the template's workflows")
+    assert TEMPLATE_WORKFLOWS, "the template has no .github/workflows/*.yml"
+    result = subprocess.run(
+        [
+            "check-jsonschema",
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, TEMPLATE_WORKFLOWS),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def zizmor_findings(inputs: list[Path]) -> list[dict]:
+    """Run zizmor offline on inputs; return its findings of medium severity or above."""
+    result = subprocess.run(
+        [
+            "zizmor",
+            "--offline",
+            "--strict-collection",
+            "--min-severity",
+            "medium",
+            "--format",
+            "json",
+            *map(str, inputs),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # Exit 1 is zizmor's own failure (bad input); findings exit 10 and up.
+    assert result.returncode != 1, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_zizmor_finds_nothing_in_generated_workflows(ci_files):
+    """zizmor finds nothing of medium severity or above in the rendered workflows and dependabot."""
+    require("zizmor", "audits the rendered GitHub workflows")
+    github = {
+        path: ids
+        for name, files in ci_files.items()
+        if name.startswith(".github/")
+        for path, ids in files.items()
+    }
+    findings = zizmor_findings(list(github))
+    assert findings == [], (
+        json.dumps(findings, indent=2)
+        + "\n"
+        + "\n".join(f"{path}: {describe(ids)}" for path, ids in github.items())
+    )
+
+
+def test_zizmor_finds_nothing_in_template_workflows():
+    """zizmor reports nothing of medium severity or above in the template's own workflows."""
+    require("zizmor", "audits the template's workflows")
+    findings = zizmor_findings(TEMPLATE_WORKFLOWS)
+    assert findings == [], json.dumps(findings, indent=2)
+
+
+def uses_references(workflow: dict) -> list[str]:
+    """Every uses: of a workflow: the reusable workflows jobs call and the actions steps run."""
+    references = []
+    for job in (workflow.get("jobs") or {}).values():
+        if "uses" in job:
+            references.append(job["uses"])
+        references.extend(step["uses"] for step in job.get("steps", []) if "uses" in step)
+    return references
+
+
+def test_every_action_is_pinned_to_a_commit(ci_files):
+    """Each action is pinned to a full commit SHA with its tag in a comment, one pin everywhere."""
+    workflows = [
+        path
+        for name, files in ci_files.items()
+        if name.startswith(".github/workflows/")
+        for path in files
+    ] + TEMPLATE_WORKFLOWS
+    pins = defaultdict(set)
+    for path in workflows:
+        text = path.read_text(encoding="utf-8")
+        lines = {line.strip().removeprefix("- ") for line in text.splitlines()}
+        for reference in uses_references(yaml.safe_load(text)):
+            if reference.startswith("./"):
+                continue
+            line = next((line for line in lines if line.startswith(f"uses: {reference}")), "")
+            pinned = PINNED_USES.fullmatch(line)
+            assert pinned, (
+                f"{path}: {reference!r} is not pinned as 'owner/repo@<40-hex SHA> # vX.Y.Z'"
+            )
+            pins[pinned["action"]].add((pinned["sha"], pinned["tag"]))
+    assert pins, "no actions found: the walk over the workflows is broken"
+    drifted = {action: sorted(found) for action, found in pins.items() if len(found) > 1}
+    assert not drifted, f"one action, several pins: {drifted}"
+
+
+def load_github(project: Path, name: str) -> dict:
+    return yaml.safe_load((project / ".github" / "workflows" / name).read_text())
+
+
+@pytest.mark.parametrize("options", matrix_params(GITHUB))
+def test_github_deploy_is_least_privilege(baked, options):
+    """Only the deploy job gets an OIDC token; checkouts keep no token; deploys never overlap."""
+    project = baked(options)
+    for name in ("ci.yml", "deploy.yml"):
+        workflow = load_github(project, name)
+        assert workflow["permissions"] == {}, f"{name}: set permissions: {{}} at the top"
+        for job_id, job in workflow["jobs"].items():
+            token = job.get("permissions", {}).get("id-token")
+            expected = "write" if (name, job_id) == ("deploy.yml", "deploy") else None
+            assert token == expected, f"{name}: {job_id} has id-token: {token}"
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, f"{name}: {job_id}"
+    deploy = load_github(project, "deploy.yml")["jobs"]["deploy"]
+    assert deploy["environment"] == "production"
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+    assert deploy["needs"] == "ci"
+    credentials = next(
+        s for s in deploy["steps"] if "configure-aws-credentials" in s.get("uses", "")
+    )
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    assert credentials["with"]["aws-region"] == OPTIONS["aws_region"]
+
+
+@pytest.mark.parametrize("options", matrix_params(GITLAB))
+def test_gitlab_deploy_uses_oidc_from_the_default_branch_only(baked, options):
+    """GitLab deploys the default branch only, one at a time, by OIDC, with no stored keys."""
+    pipeline = yaml.safe_load((baked(options) / ".gitlab-ci.yml").read_text())
+    deploy = pipeline["deploy"]
+    assert deploy["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
+    assert deploy["environment"]["name"] == "production"
+    assert deploy["resource_group"] == "production"
+    assert deploy["id_tokens"]["AWS_ID_TOKEN"]["aud"]
+    assert any("assume-role-with-web-identity" in line for line in deploy["before_script"])
+    assert pipeline["template-update"]["allow_failure"] is True
+    jobs = {"": pipeline, **{k: v for k, v in pipeline.items() if isinstance(v, dict)}}
+    for job_id, job in jobs.items():
+        stored = AWS_KEY_VARIABLES & set(job.get("variables") or {})
+        assert not stored, f"{job_id or 'top level'}: AWS keys in variables: {stored}"
+    # Images pinned to a version tag, never latest or a bare name.
+    images = [job["image"] for job in jobs.values() if isinstance(job.get("image"), str)]
+    images += [service["name"] for job in jobs.values() for service in job.get("services", [])]
+    assert images, "no images found: the walk over the jobs is broken"
+    for image in images:
+        assert re.fullmatch(r"[\w./-]+:\d[\w.-]*", image), f"{image} is not pinned to a version tag"
+
+
+@pytest.mark.parametrize("options", matrix_params(WITH_CI))
+def test_ci_runs_the_make_targets_people_run(baked, options):
+    """CI calls lint, test, image and deploy, and only targets the generated Makefile defines."""
+    project = baked(options)
+    defined = set(re.findall(r"^([a-z][a-z-]*):", (project / "Makefile").read_text(), re.MULTILINE))
+    called = set()
+    for name in CI_FILES[options["ci_provider"]]:
+        commands = [
+            line
+            for line in (project / name).read_text().splitlines()
+            if not line.lstrip().startswith("#")
+        ]
+        called |= set(re.findall(r"\bmake ([a-z][a-z-]*)", "\n".join(commands)))
+    assert {"lint", "test", "image", "deploy"} <= called
+    assert called <= defined, f"CI calls undefined targets: {sorted(called - defined)}"

@@ -11,27 +11,48 @@ import sys
 
 # AWS regions, as listed by botocore's endpoint data (tests/test_hooks.py
 # checks this list against it). Kept here because the hook runs offline.
-AWS_REGIONS = frozenset({
-    "af-south-1",
-    "ap-east-1", "ap-east-2",
-    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-south-1", "ap-south-2",
-    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-    "ca-central-1", "ca-west-1",
-    "cn-north-1", "cn-northwest-1",
-    "eu-central-1", "eu-central-2",
-    "eu-north-1",
-    "eu-south-1", "eu-south-2",
-    "eu-west-1", "eu-west-2", "eu-west-3",
-    "il-central-1",
-    "me-central-1", "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1", "us-east-2",
-    "us-gov-east-1", "us-gov-west-1",
-    "us-west-1", "us-west-2",
-})
+AWS_REGIONS = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-central-1",
+        "ca-west-1",
+        "cn-north-1",
+        "cn-northwest-1",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-gov-east-1",
+        "us-gov-west-1",
+        "us-west-1",
+        "us-west-2",
+    }
+)
 
 # Fargate task sizes: CPU units -> the memory sizes (MiB) that CPU allows.
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html
@@ -47,8 +68,20 @@ FARGATE_SIZES = {
 
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 # Names the generated code imports: a package called one of these would shadow it.
-DEPENDENCIES = frozenset({"flask", "gunicorn", "werkzeug", "jinja2", "pythonjsonlogger",
-                          "pytest", "yaml", "tests", "wsgi", "src"})
+DEPENDENCIES = frozenset(
+    {
+        "flask",
+        "gunicorn",
+        "werkzeug",
+        "jinja2",
+        "pythonjsonlogger",
+        "pytest",
+        "yaml",
+        "tests",
+        "wsgi",
+        "src",
+    }
+)
 
 
 class OptionError(ValueError):
@@ -60,25 +93,39 @@ class OptionError(ValueError):
 
 def check_slug(slug: str) -> None:
     if len(slug) > 50 or not SLUG.fullmatch(slug):
-        raise OptionError("project_slug", slug, "use lowercase ASCII letters, digits and single "
-                          "hyphens, starting with a letter, at most 50 characters (e.g. orders-service)")
+        raise OptionError(
+            "project_slug",
+            slug,
+            "use lowercase ASCII letters, digits and single "
+            "hyphens, starting with a letter, at most 50 characters (e.g. orders-service)",
+        )
 
 
 def check_package_name(name: str) -> None:
     if not name.isidentifier() or not name.isascii() or name != name.lower():
-        raise OptionError("package_name", name, "use a lowercase Python identifier "
-                          "(letters, digits, underscores; not starting with a digit)")
+        raise OptionError(
+            "package_name",
+            name,
+            "use a lowercase Python identifier "
+            "(letters, digits, underscores; not starting with a digit)",
+        )
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise OptionError("package_name", name, "a Python keyword cannot name a package")
     if name in sys.stdlib_module_names or name in DEPENDENCIES:
-        raise OptionError("package_name", name, "it would shadow the module of that name; "
-                          "pick another, e.g. " + name + "_service")
+        raise OptionError(
+            "package_name",
+            name,
+            "it would shadow the module of that name; pick another, e.g. " + name + "_service",
+        )
 
 
 def check_region(region: str) -> None:
     if region not in AWS_REGIONS:
-        raise OptionError("aws_region", region, "use an AWS region code such as us-east-1, "
-                          "eu-west-1 or ap-southeast-2")
+        raise OptionError(
+            "aws_region",
+            region,
+            "use an AWS region code such as us-east-1, eu-west-1 or ap-southeast-2",
+        )
 
 
 def check_fargate_size(cpu: object, memory: object) -> None:
@@ -87,14 +134,21 @@ def check_fargate_size(cpu: object, memory: object) -> None:
         raise OptionError("fargate_cpu", cpu, "use one of " + ", ".join(map(str, FARGATE_SIZES)))
     allowed = FARGATE_SIZES[cpu_units]
     if _whole_number("fargate_memory", memory) not in allowed:
-        raise OptionError("fargate_memory", memory, f"with fargate_cpu={cpu_units} Fargate "
-                          f"offers {_describe(allowed)} MiB")
+        raise OptionError(
+            "fargate_memory",
+            memory,
+            f"with fargate_cpu={cpu_units} Fargate offers {_describe(allowed)} MiB",
+        )
 
 
 def check_port(port: object) -> None:
     if not 1024 <= _whole_number("container_port", port) <= 65535:
-        raise OptionError("container_port", port, "use 1024 to 65535 (the container runs as a "
-                          "non-root user, which cannot bind lower ports)")
+        raise OptionError(
+            "container_port",
+            port,
+            "use 1024 to 65535 (the container runs as a "
+            "non-root user, which cannot bind lower ports)",
+        )
 
 
 def check_desired_count(count: object) -> None:

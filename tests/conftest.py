@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,12 +70,20 @@ def baked(cookies_session):
     return get
 
 
-def require(tool: str, reason: str):
-    """Skip when a tool is missing, except in CI, where a skip would hide a failure."""
-    if shutil.which(tool) is None:
+def tool_path(tool: str) -> str | None:
+    """Find a tool beside this interpreter (the test venv) first, then on PATH."""
+    beside = Path(sys.executable).parent / tool
+    return str(beside) if beside.exists() else shutil.which(tool)
+
+
+def require(tool: str, reason: str) -> str:
+    """Return the tool's path; skip when it is missing, except in CI, where that fails."""
+    path = tool_path(tool)
+    if path is None:
         if os.environ.get("TEMPLATE_REQUIRE_ALL") == "1":
             pytest.fail(f"{tool} is required in CI: {reason}")
         pytest.skip(f"{tool} not found: {reason}")
+    return path
 
 
 def docker_engine_available() -> bool:

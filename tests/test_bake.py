@@ -1,0 +1,159 @@
+"""Every combination of the shape options bakes into a clean, passing project."""
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import MATRIX, matrix_params
+
+LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#|cookiecutter\.(?!json)[a-z_]+")
+PARSERS = {
+    ".json": json.loads,
+    ".toml": tomllib.loads,
+    ".yaml": lambda text: list(yaml.load_all(text, Loader=TaggedLoader)),
+    ".yml": lambda text: list(yaml.load_all(text, Loader=TaggedLoader)),
+}
+
+
+class TaggedLoader(yaml.SafeLoader):
+    """Parse YAML that uses tags such as CloudFormation's !Ref, keeping the plain value."""
+
+
+TaggedLoader.add_multi_constructor(
+    "!",
+    lambda loader, suffix, node: (
+        loader.construct_scalar(node)
+        if isinstance(node, yaml.ScalarNode)
+        else loader.construct_sequence(node)
+        if isinstance(node, yaml.SequenceNode)
+        else loader.construct_mapping(node)
+    ),
+)
+
+
+def files(project: Path) -> list[Path]:
+    return sorted(path for path in project.rglob("*") if path.is_file())
+
+
+def relative(project: Path) -> set[str]:
+    return {path.relative_to(project).as_posix() for path in files(project)}
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_no_unrendered_jinja_in_paths_or_contents(baked, options):
+    """No template syntax is left in any file name or file."""
+    project = baked(options)
+    for path in files(project):
+        name = path.relative_to(project).as_posix()
+        assert not LEFTOVER_JINJA.search(name), name
+        text = path.read_text(encoding="utf-8")
+        match = LEFTOVER_JINJA.search(text)
+        assert match is None, f"{name}: {match and match.group(0)!r}"
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_option_files_are_present_or_absent(baked, options):
+    """Each option brings the files it needs and leaves out the rest."""
+    present = relative(baked(options))
+    package = "src/orders_service"
+    volume_files = {f"{package}/files.py", "tests/test_files.py"}
+    github_files = {
+        ".github/workflows/ci.yml",
+        ".github/workflows/deploy.yml",
+        ".github/dependabot.yml",
+    }
+    assert (volume_files <= present) is options["use_volume"]
+    assert not (volume_files & present) or options["use_volume"]
+    assert (github_files <= present) is (options["ci_provider"] == "github")
+    assert not any(p.startswith(".github/") for p in present) or options["ci_provider"] == "github"
+    assert (".gitlab-ci.yml" in present) is (options["ci_provider"] == "gitlab")
+    for always in (
+        "Dockerfile",
+        ".dockerignore",
+        "compose.yaml",
+        "compose.ecs.yaml",
+        "Makefile",
+        "README.md",
+        ".cookiecutter.json",
+        "gunicorn.conf.py",
+        "requirements.txt",
+        "requirements-dev.txt",
+        "pyproject.toml",
+        f"{package}/__init__.py",
+    ):
+        assert always in present
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_python_version_reaches_the_image_and_the_tools(baked, options):
+    """The chosen Python is the image's base and ruff's target."""
+    project = baked(options)
+    version = options["python_version"]
+    assert f"ARG PYTHON_VERSION={version}\n" in (project / "Dockerfile").read_text()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(".", "")
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_no_empty_folders(baked, options):
+    """Removing optional files leaves no empty folder behind."""
+    project = baked(options)
+    empty = [p for p in project.rglob("*") if p.is_dir() and not any(p.iterdir())]
+    assert empty == []
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_structured_files_parse(baked, options):
+    """Every JSON, TOML and YAML file parses."""
+    project = baked(options)
+    parsed = [p for p in files(project) if p.suffix in PARSERS]
+    assert parsed
+    for path in parsed:
+        PARSERS[path.suffix](path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_stored_context_records_the_options(baked, options):
+    """.cookiecutter.json records the options, for replay and update tools."""
+    stored = json.loads((baked(options) / ".cookiecutter.json").read_text())
+    for option, value in options.items():
+        assert stored[option] == value
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_ruff_passes(baked, options):
+    """The generated code passes ruff check and ruff format --check."""
+    project = baked(options)
+    for command in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_generated_test_suite_passes(baked, options):
+    """The baked repo's own tests pass (with the template's interpreter and pins)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=baked(options),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout
+
+
+def test_matrix_covers_every_choice():
+    """The matrix is the product of every choice of the shape options."""
+    assert len(MATRIX) == 18

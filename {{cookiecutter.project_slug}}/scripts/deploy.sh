@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# Deploy {{ cookiecutter.project_slug }} to AWS ECS on Fargate: bootstrap stack, image, service stack.
+#
+# Settings (environment variables or `make deploy NAME=value`):
+#   IMAGE_URI        deploy this image and skip the build and push
+#   VPC_ID           with SUBNET_IDS (comma-separated, two or more AZs); default: the
+#                    service stack's current network, else the default VPC
+#   CERTIFICATE_ARN  ACM certificate: HTTPS on 443, port 80 redirects
+#   SERVICE_PARAMETERS  more service stack parameters, e.g. "DesiredCount=3 LogLevel=DEBUG"
+#   SERVICE_NAME     names the stacks, repository and cluster (default {{ cookiecutter.project_slug }})
+#   AWS_REGION       default {{ cookiecutter.aws_region }}; AWS_ENDPOINT_URL points the AWS CLI at an emulator
+#   CI_PROVIDER, REPOSITORY_PATH, DEFAULT_BRANCH, OIDC_PROVIDER_ARN
+#                    the deploy role of the bootstrap stack (README: "Deploy from CI")
+set -euo pipefail
+
+SERVICE_NAME="${SERVICE_NAME:-{{ cookiecutter.project_slug }}}"
+export AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-{{ cookiecutter.aws_region }}}}"
+export AWS_DEFAULT_REGION="$AWS_REGION"
+export AWS_PAGER=""
+BOOTSTRAP_STACK="$SERVICE_NAME-bootstrap"
+SERVICE_STACK="$SERVICE_NAME-service"
+CI_PROVIDER="${CI_PROVIDER:-{{ cookiecutter.ci_provider }}}"
+IMAGE_URI="${IMAGE_URI:-}"
+VPC_ID="${VPC_ID:-}"
+SUBNET_IDS="${SUBNET_IDS:-}"
+CERTIFICATE_ARN="${CERTIFICATE_ARN:-}"
+SERVICE_PARAMETERS="${SERVICE_PARAMETERS:-}"
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() {
+  printf 'ERROR: %s\n' "$1" >&2
+  shift
+  for line in "$@"; do printf '       %s\n' "$line" >&2; done
+  exit 1
+}
+
+# Print why a stack failed and what to run next, then stop.
+fail_stack() {
+  local stack="$1"
+  printf '\nERROR: deploying stack %s failed. Its latest events:\n' "$stack" >&2
+  aws cloudformation describe-stack-events --stack-name "$stack" --max-items 25 \
+    --query 'StackEvents[].[Timestamp,LogicalResourceId,ResourceStatus,ResourceStatusReason]' \
+    --output table >&2 || printf '       (no events: the stack was never created)\n' >&2
+  printf '\nNext: fix the cause above, then run make deploy again.\n' >&2
+  printf 'More events: aws cloudformation describe-stack-events --stack-name %s\n' "$stack" >&2
+  exit 1
+}
+
+stack_status() {
+  aws cloudformation describe-stacks --stack-name "$1" \
+    --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE
+}
+
+stack_output() {
+  aws cloudformation describe-stacks --stack-name "$1" \
+    --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue | [0]" --output text
+}
+
+# `aws cloudformation deploy` waits for the stack; an empty change set is success.
+deploy_stack() {
+  local stack="$1" template="$2"
+  shift 2
+  if [[ "$(stack_status "$stack")" == ROLLBACK_COMPLETE ]]; then
+    # A first create that failed leaves a stack that can only be deleted; it holds nothing.
+    note "deleting $stack, left in ROLLBACK_COMPLETE by a failed first attempt"
+    aws cloudformation delete-stack --stack-name "$stack"
+    aws cloudformation wait stack-delete-complete --stack-name "$stack" || fail_stack "$stack"
+  fi
+  aws cloudformation deploy --stack-name "$stack" --template-file "$template" \
+    --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
+    --parameter-overrides "$@" || fail_stack "$stack"
+}
+
+check_tools() {
+  step "checking tools and AWS credentials"
+  command -v aws >/dev/null ||
+    die "the AWS CLI is not installed." \
+      "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run make deploy again."
+  if [[ -z "$IMAGE_URI" ]]; then
+    command -v docker >/dev/null ||
+      die "docker is needed to build the image." "Install Docker, or deploy an existing image: make deploy IMAGE_URI=..."
+    command -v git >/dev/null || die "git is needed to tag the image with the commit."
+  fi
+  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+    note "AWS API: $AWS_ENDPOINT_URL (AWS_ENDPOINT_URL)"
+  fi
+  CALLER_ARN="$(aws sts get-caller-identity --query Arn --output text)" ||
+    die "no usable AWS credentials." \
+      "Sign in first, e.g. aws configure sso (or aws sso login --profile NAME; export AWS_PROFILE=NAME)."
+  note "deploying as $CALLER_ARN to $AWS_REGION"
+}
+
+# owner/name of the git remote "origin", for the deploy role's trust policy.
+repository_path() {
+  local url
+  url="$(git remote get-url origin 2>/dev/null)" || return 0
+  url="${url%.git}"
+  url="${url#*://}"
+  url="${url#*@}"
+  url="${url#*[:/]}"
+  printf '%s' "$url"
+}
+
+deploy_bootstrap() {
+  step "bootstrap stack $BOOTSTRAP_STACK (ECR repository, deploy role)"
+  local status role_arn
+  status="$(stack_status "$BOOTSTRAP_STACK")"
+  if [[ "$status" != NONE ]]; then
+    role_arn="$(stack_output "$BOOTSTRAP_STACK" DeployRoleArn)"
+    # CI runs as the deploy role, which may not change the stack that grants it.
+    if [[ "$role_arn" == arn:*:role/* && "$CALLER_ARN" == *":assumed-role/${role_arn##*/}/"* ]]; then
+      note "running as its deploy role: using it as it is"
+      return
+    fi
+  fi
+
+  local params=("ServiceName=$SERVICE_NAME")
+  local path="${REPOSITORY_PATH:-}"
+  if [[ "$CI_PROVIDER" != none && -z "$path" ]]; then
+    path="$(repository_path)"
+  fi
+  if [[ "$CI_PROVIDER" == none || -n "$path" ]]; then
+    params+=("CiProvider=$CI_PROVIDER" "RepositoryPath=$path")
+  elif [[ "$status" == NONE ]]; then
+    # No repository yet: create the stack without a deploy role rather than fail.
+    params+=("CiProvider=none")
+    note "no deploy role for $CI_PROVIDER yet: no git remote \"origin\" and no REPOSITORY_PATH."
+    note "Push the repository (or set REPOSITORY_PATH=owner/name), then run make deploy again."
+  fi
+  local branch="${DEFAULT_BRANCH:-}"
+  if [[ -z "$branch" ]]; then
+    branch="$(git symbolic-ref --quiet --short refs/remotes/origin/HEAD 2>/dev/null || true)"
+    branch="${branch#origin/}"
+  fi
+  [[ -z "$branch" ]] || params+=("DefaultBranch=$branch")
+  [[ -z "${OIDC_PROVIDER_ARN:-}" ]] || params+=("OidcProviderArn=$OIDC_PROVIDER_ARN")
+
+  deploy_stack "$BOOTSTRAP_STACK" infra/bootstrap.yaml "${params[@]}"
+}
+
+build_image() {
+  if [[ -n "$IMAGE_URI" ]]; then
+    step "image $IMAGE_URI (given: build and push skipped)"
+    return
+  fi
+  local repository tag
+  repository="$(stack_output "$BOOTSTRAP_STACK" RepositoryUri)"
+  [[ "$repository" == */* ]] ||
+    die "stack $BOOTSTRAP_STACK has no RepositoryUri output." \
+      "Check it: aws cloudformation describe-stacks --stack-name $BOOTSTRAP_STACK"
+  tag="$(git rev-parse --short=12 HEAD 2>/dev/null)" ||
+    die "no git commit to tag the image with." "Commit first: git init && git add -A && git commit -m 'First commit'"
+  if [[ -n "$(git status --porcelain 2>/dev/null)" ]]; then
+    # Tags are immutable: uncommitted changes get a tag of their own.
+    tag="$tag-dirty-$(date -u +%Y%m%d%H%M%S)"
+    note "uncommitted changes: tagging the image $tag"
+  fi
+  IMAGE_URI="$repository:$tag"
+  if aws ecr describe-images --repository-name "${repository#*/}" \
+    --image-ids "imageTag=$tag" >/dev/null 2>&1; then
+    step "image $IMAGE_URI (already in ECR: build and push skipped)"
+    return
+  fi
+
+  step "building $IMAGE_URI"
+  # Fargate runs the task on X86_64 (infra/service.yaml); build for it on any machine.
+  DOCKER_BUILDKIT=1 docker build --platform linux/amd64 --tag "$IMAGE_URI" \
+    --build-arg "VERSION=$(git describe --always --dirty)" \
+    --build-arg "REVISION=$(git rev-parse HEAD)" .
+
+  step "pushing $IMAGE_URI"
+  aws ecr get-login-password |
+    docker login --username AWS --password-stdin "${repository%%/*}" >/dev/null
+  docker push "$IMAGE_URI"
+}
+
+# The service stack's network: given, kept from the last deploy, or the default VPC.
+choose_network() {
+  if [[ -n "$VPC_ID" || -n "$SUBNET_IDS" ]]; then
+    [[ -n "$VPC_ID" && -n "$SUBNET_IDS" ]] ||
+      die "set VPC_ID and SUBNET_IDS together." "Example: VPC_ID=vpc-0abc SUBNET_IDS=subnet-0a,subnet-0b make deploy"
+    return
+  fi
+  if [[ "$(stack_status "$SERVICE_STACK")" != NONE ]]; then
+    note "network: as in the last deploy"
+    return
+  fi
+  VPC_ID="$(aws ec2 describe-vpcs --filters Name=is-default,Values=true \
+    --query 'Vpcs[0].VpcId' --output text)"
+  [[ "$VPC_ID" == vpc-* ]] ||
+    die "$AWS_REGION has no default VPC." "Name a VPC and two subnets: VPC_ID=vpc-... SUBNET_IDS=subnet-a,subnet-b make deploy"
+  SUBNET_IDS="$(aws ec2 describe-subnets \
+    --filters "Name=vpc-id,Values=$VPC_ID" Name=default-for-az,Values=true \
+    --query 'Subnets[].SubnetId' --output text | tr -s '[:space:]' ',')"
+  SUBNET_IDS="${SUBNET_IDS%,}"
+  [[ "$SUBNET_IDS" == *,* ]] ||
+    die "the default VPC $VPC_ID needs subnets in two Availability Zones." \
+      "Name them: VPC_ID=$VPC_ID SUBNET_IDS=subnet-a,subnet-b make deploy"
+  note "network: default VPC $VPC_ID, subnets $SUBNET_IDS"
+}
+
+deploy_service() {
+  step "service stack $SERVICE_STACK"
+  choose_network
+  local params=("ServiceName=$SERVICE_NAME" "ImageUri=$IMAGE_URI")
+  [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
+  [[ -z "$CERTIFICATE_ARN" ]] || params+=("CertificateArn=$CERTIFICATE_ARN")
+  local extra
+  read -r -a extra <<<"$SERVICE_PARAMETERS"
+  # The ${a[@]+...} form: bash 3.2 (macOS) treats an empty array as unset under set -u.
+  params+=(${extra[@]+"${extra[@]}"})
+  deploy_stack "$SERVICE_STACK" infra/service.yaml "${params[@]}"
+}
+
+# CloudFormation returns once the ECS service is steady: the new tasks passed their
+# health checks, or the circuit breaker rolled them back and the stack failed above.
+wait_for_service() {
+  step "waiting for $SERVICE_STACK"
+  local status
+  status="$(stack_status "$SERVICE_STACK")"
+  case "$status" in
+    CREATE_COMPLETE | UPDATE_COMPLETE) note "$status" ;;
+    *) fail_stack "$SERVICE_STACK" ;;
+  esac
+}
+
+print_url() {
+  local url
+  url="$(stack_output "$SERVICE_STACK" ServiceUrl)"
+  step "deployed: $url"
+  note "health: $url/healthz   logs: aws logs tail /ecs/$SERVICE_NAME --follow"
+}
+
+check_tools
+deploy_bootstrap
+build_image
+deploy_service
+wait_for_service
+print_url

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Delete {{ cookiecutter.project_slug }} from AWS: the service stack, then the bootstrap stack.
+#
+# Asks for the service name first; without a terminal, set CONFIRM=<service name>.
+# Kept on purpose, and named at the end: the ECR repository with its images.
+{%- if cookiecutter.use_volume %}
+# And the EFS file system, with the data of /data.
+{%- endif %}
+set -euo pipefail
+
+SERVICE_NAME="${SERVICE_NAME:-{{ cookiecutter.project_slug }}}"
+export AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-{{ cookiecutter.aws_region }}}}"
+export AWS_DEFAULT_REGION="$AWS_REGION"
+export AWS_PAGER=""
+BOOTSTRAP_STACK="$SERVICE_NAME-bootstrap"
+SERVICE_STACK="$SERVICE_NAME-service"
+
+step() { printf '==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() {
+  printf 'ERROR: %s\n' "$1" >&2
+  shift
+  for line in "$@"; do printf '       %s\n' "$line" >&2; done
+  exit 1
+}
+
+stack_status() {
+  aws cloudformation describe-stacks --stack-name "$1" \
+    --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE
+}
+
+stack_output() {
+  aws cloudformation describe-stacks --stack-name "$1" \
+    --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue | [0]" --output text 2>/dev/null ||
+    echo None
+}
+
+check_tools() {
+  step "checking tools and AWS credentials"
+  command -v aws >/dev/null || die "the AWS CLI is not installed."
+  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
+    note "AWS API: $AWS_ENDPOINT_URL (AWS_ENDPOINT_URL)"
+  fi
+  local caller
+  caller="$(aws sts get-caller-identity --query Arn --output text)" ||
+    die "no usable AWS credentials." "Sign in first, e.g. aws sso login --profile NAME; export AWS_PROFILE=NAME"
+  note "deleting as $caller from $AWS_REGION"
+}
+
+confirm() {
+  if [[ "${CONFIRM:-}" == "$SERVICE_NAME" ]]; then
+    return
+  fi
+  [[ -t 0 ]] ||
+    die "not confirmed." "Run it again with CONFIRM=$SERVICE_NAME to delete $SERVICE_STACK and $BOOTSTRAP_STACK."
+  local answer
+  read -r -p "Delete $SERVICE_STACK and $BOOTSTRAP_STACK in $AWS_REGION? Type $SERVICE_NAME to confirm: " answer
+  [[ "$answer" == "$SERVICE_NAME" ]] || die "not confirmed; nothing was deleted."
+}
+
+delete_stack() {
+  local stack="$1"
+  step "deleting stack $stack"
+  if [[ "$(stack_status "$stack")" == NONE ]]; then
+    note "not found: nothing to delete"
+    return
+  fi
+  aws cloudformation delete-stack --stack-name "$stack"
+  if ! aws cloudformation wait stack-delete-complete --stack-name "$stack"; then
+    printf '\nERROR: deleting stack %s failed. Its latest events:\n' "$stack" >&2
+    aws cloudformation describe-stack-events --stack-name "$stack" --max-items 15 \
+      --query 'StackEvents[].[Timestamp,LogicalResourceId,ResourceStatus,ResourceStatusReason]' \
+      --output table >&2 || true
+    die "fix the cause above, then run make destroy again."
+  fi
+  note "deleted"
+}
+
+check_tools
+confirm
+# Read what the stacks keep before they are gone, to name it afterwards.
+REPOSITORY="$(stack_output "$BOOTSTRAP_STACK" RepositoryUri)"
+FILE_SYSTEM="$(stack_output "$SERVICE_STACK" FileSystemId)"
+delete_stack "$SERVICE_STACK"
+delete_stack "$BOOTSTRAP_STACK"
+
+step "done; kept on purpose, delete by hand when no longer needed:"
+if [[ "$REPOSITORY" == */* ]]; then
+  note "ECR repository ${REPOSITORY#*/} and its images:"
+  note "  aws ecr delete-repository --repository-name ${REPOSITORY#*/} --force"
+fi
+if [[ "$FILE_SYSTEM" == fs-* ]]; then
+  note "EFS file system $FILE_SYSTEM with the service's data (its mount targets are gone):"
+  note "  aws efs delete-file-system --file-system-id $FILE_SYSTEM"
+fi
+if [[ "$REPOSITORY" != */* && "$FILE_SYSTEM" != fs-* ]]; then
+  note "nothing found (the stacks had no outputs to read)"
+fi

@@ -92,9 +92,8 @@ def change_template(repo: Path) -> str:
     return commit_all(repo, "Improve the template")
 
 
-def test_cruft_update_brings_template_changes_and_keeps_options(template_repo, tmp_path):
-    """cruft update applies a template change, keeps the options and local edits, and tests pass."""
-    require("cruft", "creates and updates the generated repo")
+def cruft_create(template_repo: Path, tmp_path: Path, options: dict) -> Path:
+    """Generate a repo with cruft create and commit it; return its folder."""
     out = tmp_path / "out"
     run(
         "cruft",
@@ -104,12 +103,19 @@ def test_cruft_update_brings_template_changes_and_keeps_options(template_repo, t
         "--output-dir",
         str(out),
         "--extra-context",
-        json.dumps(CHOSEN),
+        json.dumps(options),
         cwd=tmp_path,
     )
-    project = out / PROJECT
+    (project,) = out.iterdir()
     run("git", "init", "--quiet", "--initial-branch", "main", cwd=project)
     commit_all(project, "Generated with cruft")
+    return project
+
+
+def test_cruft_update_brings_template_changes_and_keeps_options(template_repo, tmp_path):
+    """cruft update applies a template change, keeps the options and local edits, and tests pass."""
+    require("cruft", "creates and updates the generated repo")
+    project = cruft_create(template_repo, tmp_path, CHOSEN)
     run("cruft", "check", cwd=project)
 
     # The team's own edit, which the update must leave alone.
@@ -138,6 +144,24 @@ def test_cruft_update_brings_template_changes_and_keeps_options(template_repo, t
 
     tests = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
     assert " passed" in tests.stdout
+
+
+def test_cruft_update_adds_ci_to_a_repo_made_without(template_repo, tmp_path):
+    """As the README says, cruft update --variables-to-update adds CI to a ci_provider none repo."""
+    require("cruft", "updates the generated repo")
+    project = cruft_create(template_repo, tmp_path, {**CHOSEN, "ci_provider": "none"})
+    assert not (project / ".github").exists()
+    run(
+        "cruft",
+        "update",
+        "--skip-apply-ask",
+        "--variables-to-update",
+        json.dumps({"ci_provider": "github"}),
+        cwd=project,
+    )
+    assert (project / ".github/workflows/deploy.yml").is_file()
+    assert "AWS_DEPLOY_ROLE_ARN" in (project / "README.md").read_text()
+    assert not (project / ".gitlab-ci.yml").exists()
 
 
 def test_cruft_link_adopts_a_repo_made_with_plain_cookiecutter(template_repo, tmp_path):

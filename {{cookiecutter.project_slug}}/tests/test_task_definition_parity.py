@@ -1,0 +1,150 @@
+"""compose.ecs.yaml runs the container as the ECS task definition in infra/service.yaml does.
+
+Edit one and forget the other, and these tests say which setting drifted, before a deploy.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """Read CloudFormation YAML: short-form tags become their long form (!Ref X -> {"Ref": X})."""
+
+
+def _construct_intrinsic(loader, tag_suffix, node):
+    name = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
+
+
+def resolve_defaults(value, parameters):
+    """Replace {"Ref": parameter} with the parameter's Default: a deploy without overrides."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and "Default" in parameters.get(value["Ref"], {}):
+            return parameters[value["Ref"]]["Default"]
+        return {key: resolve_defaults(item, parameters) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_defaults(item, parameters) for item in value]
+    return value
+
+
+def seconds(duration: str) -> float:
+    """Read a compose duration such as 10s, 1m30s or 500ms."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", str(duration))
+    assert parts, f"not a compose duration: {duration!r}"
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+def mebibytes(size) -> float:
+    """Read a compose byte size such as 512m, 1g or 536870912."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([bkmg]?)b?", str(size).strip().lower())
+    assert match, f"not a compose byte size: {size!r}"
+    number, unit = float(match[1]), match[2] or "b"
+    return number * {"b": 2**-20, "k": 2**-10, "m": 1, "g": 2**10}[unit]
+
+
+@pytest.fixture(scope="module")
+def task_definition():
+    text = (ROOT / "infra" / "service.yaml").read_text()
+    template = yaml.load(text, CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+    properties = template["Resources"]["TaskDefinition"]["Properties"]
+    return resolve_defaults(properties, template["Parameters"])
+
+
+@pytest.fixture(scope="module")
+def container(task_definition):
+    (app,) = [c for c in task_definition["ContainerDefinitions"] if c["Name"] == "app"]
+    return app
+
+
+@pytest.fixture(scope="module")
+def service():
+    compose = yaml.safe_load((ROOT / "compose.ecs.yaml").read_text())
+    return compose["services"]["app"]
+
+
+def environment_names(service) -> set[str]:
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        return {item.split("=", 1)[0] for item in environment}
+    return set(environment)
+
+
+def test_the_container_listens_on_the_same_port(service, container):
+    """The published container port, the port mapping and PORT agree."""
+    published = {str(port).rsplit(":", 1)[-1].split("/")[0] for port in service["ports"]}
+    mapped = {str(mapping["ContainerPort"]) for mapping in container["PortMappings"]}
+    assert published == mapped
+    assert str(service["environment"]["PORT"]) == str(
+        next(v["Value"] for v in container["Environment"] if v["Name"] == "PORT")
+    )
+
+
+def test_the_same_non_root_user_runs_it(service, container):
+    """Both run the image as UID:GID 10001:10001."""
+    assert str(service["user"]) == container["User"] == "10001:10001"
+
+
+def test_the_root_file_system_is_read_only_with_tmp_writable(service, container):
+    """Read-only root, with a tmpfs at /tmp in both."""
+    assert service["read_only"] is True
+    assert container["ReadonlyRootFilesystem"] is True
+    tmpfs = {mount["ContainerPath"] for mount in container["LinuxParameters"]["Tmpfs"]}
+    assert set(service["tmpfs"]) == tmpfs
+
+
+def test_an_init_process_forwards_signals(service, container):
+    """compose's init: true is ECS's initProcessEnabled."""
+    assert service.get("init", False) == container["LinuxParameters"]["InitProcessEnabled"]
+
+
+def test_the_health_check_is_the_same(service, container):
+    """Same command, interval, timeout, retries and start period."""
+    compose, ecs = service["healthcheck"], container["HealthCheck"]
+    assert compose["test"] == ecs["Command"]
+    assert seconds(compose["interval"]) == ecs["Interval"]
+    assert seconds(compose["timeout"]) == ecs["Timeout"]
+    assert compose["retries"] == ecs["Retries"]
+    assert seconds(compose["start_period"]) == ecs["StartPeriod"]
+
+
+def test_the_stop_timeout_is_the_same(service, container):
+    """SIGKILL follows SIGTERM after the same grace period (above gunicorn's 20 s)."""
+    assert seconds(service["stop_grace_period"]) == container["StopTimeout"]
+    assert container["StopTimeout"] > 20
+
+
+def test_cpu_and_memory_are_the_same(service, task_definition):
+    """compose's cpus and mem_limit are the task size (1024 CPU units is one vCPU)."""
+    assert float(service["cpus"]) * 1024 == int(task_definition["Cpu"])
+    assert mebibytes(service["mem_limit"]) == int(task_definition["Memory"])
+
+
+def test_the_same_environment_variables_are_set(service, container):
+    """The same variable names, so no setting exists in one place only."""
+    assert environment_names(service) == {v["Name"] for v in container["Environment"]}
+
+
+def test_the_volume_is_mounted_at_the_same_path(service, container):
+    """The named volume and the EFS volume are mounted at the same paths (or neither exists)."""
+    compose_paths = {str(volume).split(":")[1] for volume in service.get("volumes", [])}
+    ecs_paths = {mount["ContainerPath"] for mount in container.get("MountPoints", [])}
+    assert compose_paths == ecs_paths
+    data_dirs = {v["Value"] for v in container["Environment"] if v["Name"] == "DATA_DIR"}
+    assert data_dirs <= ecs_paths

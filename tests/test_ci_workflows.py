@@ -110,17 +110,16 @@ def test_ci_files_match_their_schema(ci_files, name, schema):
     assert result.returncode == 0, result.stdout + result.stderr + owners
 
 
-def test_template_workflows_match_their_schema():
-    """The template's own workflows pass the GitHub workflow schema."""
-    require("check-jsonschema", "validates the template's workflows")
-    assert TEMPLATE_WORKFLOWS, "the template has no .github/workflows/*.yml"
+@pytest.mark.parametrize(
+    ("name", "schema"),
+    [("workflows/ci.yml", "vendor.github-workflows"), ("dependabot.yml", "vendor.dependabot")],
+)
+def test_template_ci_files_match_their_schema(name, schema):
+    """The template's own workflow and dependabot file pass their schemas."""
+    require("check-jsonschema", "validates the template's CI files")
+    path = TEMPLATE / ".github" / name
     result = subprocess.run(
-        [
-            "check-jsonschema",
-            "--builtin-schema",
-            "vendor.github-workflows",
-            *map(str, TEMPLATE_WORKFLOWS),
-        ],
+        ["check-jsonschema", "--builtin-schema", schema, str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -168,9 +167,9 @@ def test_zizmor_finds_nothing_in_generated_workflows(ci_files):
 
 
 def test_zizmor_finds_nothing_in_template_workflows():
-    """zizmor reports nothing of medium severity or above in the template's own workflows."""
+    """zizmor finds nothing of medium severity or above in the template's own .github."""
     require("zizmor", "audits the template's workflows")
-    findings = zizmor_findings(TEMPLATE_WORKFLOWS)
+    findings = zizmor_findings([TEMPLATE / ".github"])
     assert findings == [], json.dumps(findings, indent=2)
 
 

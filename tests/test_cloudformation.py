@@ -1,0 +1,159 @@
+"""Every rendered CloudFormation template is cfn-lint and checkov clean.
+
+Identical rendered files are linted once: the templates vary with use_volume
+(service.yaml) and ci_provider (bootstrap.yaml's default), the Dockerfile with
+python_version and use_volume.
+"""
+
+import hashlib
+import json
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from conftest import MATRIX, require
+
+TEMPLATES = ("infra/bootstrap.yaml", "infra/service.yaml")
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """Read CloudFormation YAML; the short-form tags keep their value under the tag's name."""
+
+
+CloudFormationLoader.add_multi_constructor(
+    "!",
+    lambda loader, suffix, node: {
+        suffix: (
+            loader.construct_scalar(node)
+            if isinstance(node, yaml.ScalarNode)
+            else loader.construct_sequence(node, deep=True)
+            if isinstance(node, yaml.SequenceNode)
+            else loader.construct_mapping(node, deep=True)
+        )
+    },
+)
+
+
+def load(path):
+    # A SafeLoader subclass: nothing but plain data and the intrinsic-function tags.
+    return yaml.load(path.read_text(), CloudFormationLoader)
+
+
+@pytest.fixture(scope="module")
+def unique_files(baked, tmp_path_factory):
+    """Copy each distinct rendered template and Dockerfile once into a fresh folder."""
+    root = tmp_path_factory.mktemp("rendered")
+    copies = {}
+    for options in MATRIX:
+        project = baked(options)
+        for relative in (*TEMPLATES, "Dockerfile"):
+            source = project / relative
+            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+            if digest not in copies:
+                target = root / digest / relative
+                target.parent.mkdir(parents=True)
+                shutil.copyfile(source, target)
+                copies[digest] = target
+    return root, sorted(copies.values())
+
+
+@pytest.fixture(scope="module")
+def templates(unique_files):
+    return [path for path in unique_files[1] if path.suffix == ".yaml"]
+
+
+def test_every_template_variant_is_linted(templates):
+    """Both templates render differently for the options that shape them, and all are here."""
+    assert sum(path.name == "service.yaml" for path in templates) == 2  # use_volume
+    assert sum(path.name == "bootstrap.yaml" for path in templates) == 3  # ci_provider
+
+
+def test_cfn_lint_finds_no_errors_and_no_warnings(templates):
+    """cfn-lint exits 0: nothing at error or warning level in any variant."""
+    cfn_lint = require("cfn-lint", "cfn-lint is in requirements-dev.txt")
+    result = subprocess.run(
+        [cfn_lint, "--format", "parseable", *map(str, templates)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def checkov_results(unique_files):
+    checkov = require("checkov", "make install puts checkov in .venv-checkov (own pins)")
+    root, _ = unique_files
+    result = subprocess.run(
+        [
+            checkov,
+            "--directory",
+            str(root),
+            "--framework",
+            "cloudformation",
+            "dockerfile",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    assert {report["check_type"] for report in reports} == {"cloudformation", "dockerfile"}
+    return reports
+
+
+def test_checkov_finds_no_failed_checks(checkov_results):
+    """checkov fails nothing in the templates or the Dockerfiles."""
+    failed = [
+        f"{check['check_id']} {check['resource']} in {check['file_path']}: {check['check_name']}"
+        for report in checkov_results
+        for check in report["results"]["failed_checks"]
+    ]
+    assert not failed, "\n".join(failed)
+    assert sum(report["summary"]["passed"] for report in checkov_results) > 0
+
+
+def test_each_checkov_suppression_is_needed_and_explained(checkov_results, templates):
+    """Every inline skip has a reason and silences a check that would fail without it."""
+    declared = set()
+    for path in templates:
+        for logical_id, resource in load(path)["Resources"].items():
+            for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+                assert len(skip.get("comment", "").split()) >= 8, (path, logical_id, skip)
+                declared.add((path.parent.parent.name, logical_id, skip["id"]))
+    applied = {
+        (
+            check["file_path"].strip("/").split("/")[0],
+            check["resource"].split(".")[-1],
+            check["check_id"],
+        )
+        for report in checkov_results
+        for check in report["results"]["skipped_checks"]
+    }
+    assert declared, "no suppressions found: has the Metadata format changed?"
+    assert declared == applied
+
+
+def test_the_deploy_role_can_pass_exactly_the_two_task_roles(templates):
+    """bootstrap.yaml's iam:PassRole names the roles service.yaml creates, nothing else."""
+    for service_path in (path for path in templates if path.name == "service.yaml"):
+        resources = load(service_path)["Resources"]
+        role_names = {
+            resources[logical_id]["Properties"]["RoleName"]["Sub"]
+            for logical_id in ("ExecutionRole", "TaskRole")
+        }
+        for bootstrap_path in (path for path in templates if path.name == "bootstrap.yaml"):
+            statements = load(bootstrap_path)["Resources"]["DeployRole"]["Properties"]["Policies"][
+                0
+            ]["PolicyDocument"]["Statement"]
+            (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
+            passable = {arn["Sub"].rsplit(":role/", 1)[1] for arn in pass_role["Resource"]}
+            assert passable == role_names
+            assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == (
+                "ecs-tasks.amazonaws.com"
+            )

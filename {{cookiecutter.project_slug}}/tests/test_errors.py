@@ -2,6 +2,8 @@ import pytest
 from flask import request
 from werkzeug.exceptions import BadRequest
 
+from {{ cookiecutter.package_name }}.errors import validation_message
+
 
 @pytest.fixture
 def app(app):
@@ -64,3 +66,25 @@ def test_unexpected_exception_returns_json_500_without_details(client, caplog):
     assert "secret" not in response.get_data(as_text=True)
     assert "Traceback" not in response.get_data(as_text=True)
     assert any(record.exc_info for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        ({"json": {"name": ["Too long."]}}, "body field 'name': Too long."),
+        ({"json": {"_schema": ["Invalid input type."]}}, "body: Invalid input type."),
+        ({"json": ["Invalid JSON body."]}, "body: Invalid JSON body."),
+        (
+            {"json": {"items": {0: {"qty": ["Not a valid integer."]}}}},
+            "body field 'items.0.qty': Not a valid integer.",
+        ),
+        (
+            {"query": {"page": ["Must be positive.", "Too big."]}, "json": {"a": ["Bad."]}},
+            "query parameter 'page': Must be positive. Too big.; body field 'a': Bad.",
+        ),
+        ({"headers": {"X-Key": ["Missing."]}}, "headers field 'X-Key': Missing."),
+    ],
+)
+def test_validation_messages_name_the_field_and_where_it_is(messages, expected):
+    """Schema errors become one readable line naming each field and its location."""
+    assert validation_message(messages) == expected

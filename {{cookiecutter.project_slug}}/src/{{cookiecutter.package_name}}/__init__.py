@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import errors, {% if cookiecutter.use_volume %}files, {% endif %}health, logging, request_id
+from . import errors, {% if cookiecutter.use_volume %}files, {% endif %}greetings, health, logging, openapi, request_id
 from .settings import load_settings
 
 
@@ -12,7 +12,8 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     """Create the application, configured from the environment."""
     settings = load_settings(environ)
 
-    app = Flask(__name__)
+    # No static folder: the service serves JSON only, and /openapi.json lists every route.
+    app = Flask(__name__, static_folder=None)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False
@@ -20,10 +21,14 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     logging.configure(settings.log_level)
     request_id.init_app(app)
     logging.init_app(app)
-    errors.init_app(app)
+    api = openapi.init_app(app)
+    errors.init_app(app)  # after the Api, whose own error handler this replaces
 
+    # The probes stay plain Flask views, so no validation layer slows them.
     app.register_blueprint(health.bp)
+    openapi.document_views(api, health.OPENAPI_PATHS)
+    api.register_blueprint(greetings.bp)
 {%- if cookiecutter.use_volume %}
-    app.register_blueprint(files.bp)
+    api.register_blueprint(files.bp)
 {%- endif %}
     return app

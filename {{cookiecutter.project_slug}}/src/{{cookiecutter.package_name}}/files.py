@@ -5,16 +5,39 @@ import re
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, request, send_file
+from flask import abort, current_app, request, send_file
 from flask.wrappers import Response
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
-bp = Blueprint("files", __name__, url_prefix="/files")
+from .errors import ErrorSchema
+
+bp = Blueprint("files", __name__, url_prefix="/files", description="Files on the service's volume.")
 
 # One plain file name: no folders, no leading dot, so no traversal and no
 # clash with the hidden temporary files of uploads in progress.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
 _NAME_RULE = "use letters, digits, '.', '_' and '-', starting with a letter or digit, up to 255"
 _CHUNK_BYTES = 64 * 1024
+
+# The request and response bodies are raw bytes, so they are documented by hand.
+_BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+_NAME_PARAMETER = {
+    "in": "path",
+    "name": "name",
+    "required": True,
+    "description": f"The file name: {_NAME_RULE} characters",
+    "schema": {"type": "string", "pattern": f"^{_NAME.pattern}$", "maxLength": 255},
+}
+
+
+class FileList(Schema):
+    files = fields.List(fields.String(), required=True, metadata={"example": ["report.csv"]})
+
+
+class StoredFile(Schema):
+    name = fields.String(required=True, metadata={"example": "report.csv"})
+    bytes = fields.Integer(required=True, metadata={"example": 8})
 
 
 def _data_dir() -> Path:
@@ -28,15 +51,22 @@ def _path_for(name: str) -> Path:
 
 
 @bp.get("")
-def list_files() -> Response:
+@bp.response(200, FileList)
+def list_files() -> dict:
     """List the stored file names, sorted."""
     with os.scandir(_data_dir()) as entries:
         names = sorted(e.name for e in entries if e.is_file() and _NAME.fullmatch(e.name))
-    return jsonify(files=names)
+    return {"files": names}
 
 
-@bp.put("/<path:name>")
-def put_file(name: str) -> tuple[Response, int]:
+@bp.put("/<path:name>", parameters=[_NAME_PARAMETER])
+# An absent body stores an empty file, as an empty one does.
+@bp.doc(requestBody={"required": False, "content": _BINARY})
+@bp.response(201, StoredFile, description="Stored as a new file")
+@bp.alt_response(200, schema=StoredFile, description="Replaced the file", success=True)
+@bp.alt_response(400, schema=ErrorSchema, description="The name is not a plain file name")
+@bp.alt_response(413, schema=ErrorSchema, description="The body is over MAX_REQUEST_BYTES")
+def put_file(name: str) -> tuple[dict, int]:
     """Store the request body under ``name``, replacing it atomically."""
     target = _path_for(name)
     created = not target.exists()
@@ -52,7 +82,7 @@ def put_file(name: str) -> tuple[Response, int]:
             raise
     os.chmod(temp.name, 0o640)
     os.replace(temp.name, target)
-    return jsonify(name=name, bytes=size), 201 if created else 200
+    return {"name": name, "bytes": size}, 201 if created else 200
 
 
 def _copy_body(destination) -> int:
@@ -64,7 +94,10 @@ def _copy_body(destination) -> int:
     return size
 
 
-@bp.get("/<path:name>")
+@bp.get("/<path:name>", parameters=[_NAME_PARAMETER])
+@bp.doc(responses={"200": {"description": "The stored bytes", "content": _BINARY}})
+@bp.alt_response(400, schema=ErrorSchema, description="The name is not a plain file name")
+@bp.alt_response(404, schema=ErrorSchema, description="No file has that name")
 def get_file(name: str) -> Response:
     """Return the stored file, or a JSON 404."""
     path = _path_for(name)
@@ -73,12 +106,15 @@ def get_file(name: str) -> Response:
     return send_file(path, mimetype="application/octet-stream")
 
 
-@bp.delete("/<path:name>")
-def delete_file(name: str) -> tuple[str, int]:
+@bp.delete("/<path:name>", parameters=[_NAME_PARAMETER])
+@bp.response(204, description="Deleted")
+@bp.alt_response(400, schema=ErrorSchema, description="The name is not a plain file name")
+@bp.alt_response(404, schema=ErrorSchema, description="No file has that name")
+def delete_file(name: str) -> Response:
     """Delete the stored file, or answer a JSON 404."""
     path = _path_for(name)
     try:
         path.unlink()
     except FileNotFoundError:
         abort(404, description=f"no file named {name!r}")
-    return "", 204
+    return current_app.response_class(status=204)

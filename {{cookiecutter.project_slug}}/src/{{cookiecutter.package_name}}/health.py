@@ -10,6 +10,50 @@ from flask.wrappers import Response
 bp = Blueprint("health", __name__)
 
 
+def _status_body(*statuses: str, reason: bool = False) -> dict:
+    properties = {"status": {"type": "string", "enum": list(statuses)}}
+    if reason:
+        properties["reason"] = {"type": "string"}
+    return {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["status"],
+                "properties": properties,
+                "additionalProperties": False,
+            }
+        }
+    }
+
+
+# Probes are plain Flask views, so flask-smorest cannot describe them: this
+# hand-written description goes into /openapi.json (openapi.document_views).
+OPENAPI_PATHS = {
+    "/healthz": {
+        "get": {
+            "tags": ["health"],
+            "summary": "Liveness: the process can serve a request",
+            "operationId": "healthz",
+            "responses": {"200": {"description": "Alive", "content": _status_body("ok")}},
+        }
+    },
+    "/readyz": {
+        "get": {
+            "tags": ["health"],
+            "summary": "Readiness: the service can do its work",
+            "operationId": "readyz",
+            "responses": {
+                "200": {"description": "Ready", "content": _status_body("ready")},
+                "503": {
+                    "description": "Not ready; the reason says why",
+                    "content": _status_body("unavailable", reason=True),
+                },
+            },
+        }
+    },
+}
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
     """Answer as long as the process can serve a request at all."""

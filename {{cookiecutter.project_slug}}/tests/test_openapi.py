@@ -1,0 +1,73 @@
+import logging
+import re
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
+
+from {{ cookiecutter.package_name }} import create_app, health, openapi
+
+# Methods Flask answers by itself on every route, not operations of the API.
+AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
+
+
+@pytest.fixture
+def document(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json
+
+
+def test_document_is_valid_openapi(document):
+    """/openapi.json is a valid OpenAPI 3.0 document."""
+    validate(document)
+    assert document["openapi"].startswith("3.0")
+
+
+def test_document_lists_exactly_the_routes_of_the_app(app, document):
+    """Every route is documented, and every documented operation is a route."""
+    routes = {
+        (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - AUTOMATIC_METHODS
+    }
+    documented = {
+        (path, method)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method != "parameters"
+    }
+    assert documented == routes
+
+
+def test_health_routes_run_without_a_validation_layer(app):
+    """The probes are plain views: documented by hand, never wrapped."""
+    assert app.view_functions["health.healthz"] is health.healthz
+    assert app.view_functions["health.readyz"] is health.readyz
+
+
+def load_document() -> dict:
+    """Return the document of an app made with the defaults: it does not depend on them."""
+    document = openapi.document(create_app({}))
+    logging.getLogger().handlers.clear()  # as the app fixture does after each test
+    return document
+
+
+# Read at collection, so each operation is a test of its own; every case then
+# calls the test's own app, in-process (WSGI, no server).
+schema = schemathesis.openapi.from_dict(load_document())
+
+
+@schema.parametrize()
+# A fixed, bounded run: repeatable in CI, a few seconds for every operation.
+@settings(
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_api_conforms_to_its_document(case, app):
+    """No input makes the service answer 5xx, and every answer is the documented one."""
+    case.call_and_validate(app=app)

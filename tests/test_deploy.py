@@ -299,6 +299,47 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
 
 
 @pytest.mark.deploy
+def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked, aws_env):
+    """No VPC_ID/SUBNET_IDS: the default VPC and its first two default subnets, by zone."""
+    name = "deploy-default-vpc"
+    result = make(
+        baked(SCENARIOS[0]),
+        aws_env,
+        "deploy",
+        SERVICE_NAME=name,
+        IMAGE_URI=IMAGE,
+        CI_PROVIDER="none",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (vpc,) = aws(aws_env, "ec2", "describe-vpcs", "--filters", "Name=is-default,Values=true")[
+        "Vpcs"
+    ]
+    defaults = aws(
+        aws_env,
+        "ec2",
+        "describe-subnets",
+        "--filters",
+        f"Name=vpc-id,Values={vpc['VpcId']}",
+        "Name=default-for-az,Values=true",
+    )
+    expected = [
+        subnet["SubnetId"]
+        for subnet in sorted(defaults["Subnets"], key=lambda subnet: subnet["AvailabilityZone"])[:2]
+    ]
+    assert f"network: default VPC {vpc['VpcId']}, subnets {','.join(expected)}" in result.stdout
+    _, service = outputs(aws_env, f"{name}-service")
+    (balancer,) = aws(
+        aws_env,
+        "elbv2",
+        "describe-load-balancers",
+        "--query",
+        f"LoadBalancers[?DNSName=='{service['LoadBalancerDnsName']}']",
+    )
+    assert balancer["VpcId"] == vpc["VpcId"]
+    assert sorted(zone["SubnetId"] for zone in balancer["AvailabilityZones"]) == sorted(expected)
+
+
+@pytest.mark.deploy
 def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, aws_env):
     """Subnets that do not exist: make deploy exits non-zero and shows the stack's events."""
     name = "deploy-broken"

@@ -4,7 +4,7 @@
 # Settings (environment variables or `make deploy NAME=value`):
 #   IMAGE_URI        deploy this image and skip the build and push
 #   VPC_ID           with SUBNET_IDS (comma-separated, two or more AZs); default: the
-#                    service stack's current network, else the default VPC
+#                    service stack's current network, else two subnets of the default VPC
 #   CERTIFICATE_ARN  ACM certificate: HTTPS on 443, port 80 redirects
 #   SERVICE_PARAMETERS  more service stack parameters, e.g. "DesiredCount=3 LogLevel=DEBUG"
 #   SERVICE_NAME     names the stacks, repository and cluster (default {{ cookiecutter.project_slug }})
@@ -192,9 +192,12 @@ choose_network() {
     --query 'Vpcs[0].VpcId' --output text)"
   [[ "$VPC_ID" == vpc-* ]] ||
     die "$AWS_REGION has no default VPC." "Name a VPC and two subnets: VPC_ID=vpc-... SUBNET_IDS=subnet-a,subnet-b make deploy"
+  # Two subnets are enough for the load balancer and the tasks; each more would add a
+  # load balancer node and its public IPv4 address, which AWS bills by the hour.
   SUBNET_IDS="$(aws ec2 describe-subnets \
     --filters "Name=vpc-id,Values=$VPC_ID" Name=default-for-az,Values=true \
-    --query 'Subnets[].SubnetId' --output text | tr -s '[:space:]' ',')"
+    --query 'sort_by(Subnets, &AvailabilityZone)[:2].SubnetId' --output text |
+    tr -s '[:space:]' ',')"
   SUBNET_IDS="${SUBNET_IDS%,}"
   [[ "$SUBNET_IDS" == *,* ]] ||
     die "the default VPC $VPC_ID needs subnets in two Availability Zones." \

@@ -47,6 +47,12 @@ def test_health_routes_run_without_a_validation_layer(app):
     assert app.view_functions["health.readyz"] is health.readyz
 
 
+def test_a_hand_written_path_must_be_a_route(app):
+    """Describing a plain view that is not registered fails at start-up, naming the path."""
+    with pytest.raises(LookupError, match="cannot document /nowhere"):
+        openapi.document_views(app, {"/nowhere": {"get": {"responses": {}}}})
+
+
 def load_document() -> dict:
     """Return the document of an app made with the defaults: it does not depend on them."""
     document = openapi.document(create_app({}))

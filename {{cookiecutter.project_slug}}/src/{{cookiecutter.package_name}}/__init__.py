@@ -26,7 +26,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
     # The probes stay plain Flask views, so no validation layer slows them.
     app.register_blueprint(health.bp)
-    openapi.document_views(api, health.OPENAPI_PATHS)
+    openapi.document_views(app, health.OPENAPI_PATHS)
     api.register_blueprint(greetings.bp)
 {%- if cookiecutter.use_volume %}
     api.register_blueprint(files.bp)

@@ -34,7 +34,10 @@ OPENAPI_PATHS = {
             "tags": ["health"],
             "summary": "Liveness: the process can serve a request",
             "operationId": "healthz",
-            "responses": {"200": {"description": "Alive", "content": _status_body("ok")}},
+            "responses": {
+                "200": {"description": "Alive", "content": _status_body("ok")},
+                "default": "DEFAULT_ERROR",  # the shared error shape, from errors.py
+            },
         }
     },
     "/readyz": {
@@ -48,6 +51,7 @@ OPENAPI_PATHS = {
                     "description": "Not ready; the reason says why",
                     "content": _status_body("unavailable", reason=True),
                 },
+                "default": "DEFAULT_ERROR",
             },
         }
     },

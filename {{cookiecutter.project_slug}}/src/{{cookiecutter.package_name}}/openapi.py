@@ -16,7 +16,8 @@ DOCUMENT_PATH = {
                 "200": {
                     "description": "The OpenAPI document",
                     "content": {"application/json": {"schema": {"type": "object"}}},
-                }
+                },
+                "default": "DEFAULT_ERROR",  # the shared error shape, from errors.py
             },
         }
     }
@@ -39,24 +40,24 @@ def init_app(app: Flask) -> Api:
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={"info": {"description": DESCRIPTION}},
     )
-    api = Api(app)
-    document_views(api, DOCUMENT_PATH)
+    api = app.extensions["openapi"] = Api(app)
+    document_views(app, DOCUMENT_PATH)
     return api
 
 
-def document_views(api: Api, paths: dict) -> None:
+def document_views(app: Flask, paths: dict) -> None:
     """Add hand-written operations for plain Flask views, which flask-smorest does not see.
 
     Each path must already be a registered route, so the document cannot
     describe a route the app does not have.
     """
-    rules = {rule.rule: rule for rule in api._app.url_map.iter_rules()}
+    rules = {rule.rule: rule for rule in app.url_map.iter_rules()}
     for path, operations in paths.items():
         if path not in rules:
             raise LookupError(f"cannot document {path}: register its blueprint first")
-        api.spec.path(rule=rules[path], operations=operations)
+        app.extensions["openapi"].spec.path(rule=rules[path], operations=operations)
 
 
 def document(app: Flask) -> dict:
     """Return the OpenAPI document of app, as /openapi.json serves it."""
-    return app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    return app.extensions["openapi"].spec.to_dict()

@@ -13,12 +13,8 @@
 #                    the deploy role of the bootstrap stack (README: "Deploy from CI")
 set -euo pipefail
 
-SERVICE_NAME="${SERVICE_NAME:-{{ cookiecutter.project_slug }}}"
-export AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-{{ cookiecutter.aws_region }}}}"
-export AWS_DEFAULT_REGION="$AWS_REGION"
-export AWS_PAGER=""
-BOOTSTRAP_STACK="$SERVICE_NAME-bootstrap"
-SERVICE_STACK="$SERVICE_NAME-service"
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 CI_PROVIDER="${CI_PROVIDER:-{{ cookiecutter.ci_provider }}}"
 IMAGE_URI="${IMAGE_URI:-}"
 VPC_ID="${VPC_ID:-}"
@@ -28,35 +24,14 @@ SERVICE_PARAMETERS="${SERVICE_PARAMETERS:-}"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() {
-  printf 'ERROR: %s\n' "$1" >&2
-  shift
-  for line in "$@"; do printf '       %s\n' "$line" >&2; done
-  exit 1
-}
-
 # Print why a stack failed and what to run next, then stop.
 fail_stack() {
   local stack="$1"
   printf '\nERROR: deploying stack %s failed. Its latest events:\n' "$stack" >&2
-  aws cloudformation describe-stack-events --stack-name "$stack" --max-items 25 \
-    --query 'StackEvents[].[Timestamp,LogicalResourceId,ResourceStatus,ResourceStatusReason]' \
-    --output table >&2 || printf '       (no events: the stack was never created)\n' >&2
+  print_stack_events "$stack" || printf '       (no events: the stack was never created)\n' >&2
   printf '\nNext: fix the cause above, then run make deploy again.\n' >&2
   printf 'More events: aws cloudformation describe-stack-events --stack-name %s\n' "$stack" >&2
   exit 1
-}
-
-stack_status() {
-  aws cloudformation describe-stacks --stack-name "$1" \
-    --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE
-}
-
-stack_output() {
-  aws cloudformation describe-stacks --stack-name "$1" \
-    --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue | [0]" --output text
 }
 
 # `aws cloudformation deploy` waits for the stack; an empty change set is success.
@@ -84,12 +59,7 @@ check_tools() {
       die "docker is needed to build the image." "Install Docker, or deploy an existing image: make deploy IMAGE_URI=..."
     command -v git >/dev/null || die "git is needed to tag the image with the commit."
   fi
-  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-    note "AWS API: $AWS_ENDPOINT_URL (AWS_ENDPOINT_URL)"
-  fi
-  CALLER_ARN="$(aws sts get-caller-identity --query Arn --output text)" ||
-    die "no usable AWS credentials." \
-      "Sign in first, e.g. aws configure sso (or aws sso login --profile NAME; export AWS_PROFILE=NAME)."
+  check_credentials
   note "deploying as $CALLER_ARN to $AWS_REGION"
 }
 

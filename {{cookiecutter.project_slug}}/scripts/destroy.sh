@@ -8,43 +8,19 @@
 {%- endif %}
 set -euo pipefail
 
-SERVICE_NAME="${SERVICE_NAME:-{{ cookiecutter.project_slug }}}"
-export AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-{{ cookiecutter.aws_region }}}}"
-export AWS_DEFAULT_REGION="$AWS_REGION"
-export AWS_PAGER=""
-BOOTSTRAP_STACK="$SERVICE_NAME-bootstrap"
-SERVICE_STACK="$SERVICE_NAME-service"
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-step() { printf '==> %s\n' "$*"; }
-note() { printf '    %s\n' "$*"; }
-die() {
-  printf 'ERROR: %s\n' "$1" >&2
-  shift
-  for line in "$@"; do printf '       %s\n' "$line" >&2; done
-  exit 1
-}
-
-stack_status() {
-  aws cloudformation describe-stacks --stack-name "$1" \
-    --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE
-}
-
-stack_output() {
-  aws cloudformation describe-stacks --stack-name "$1" \
-    --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue | [0]" --output text 2>/dev/null ||
-    echo None
+# Destroy reads outputs of stacks that may be half gone: a missing one reads as None.
+output_or_none() {
+  stack_output "$@" 2>/dev/null || echo None
 }
 
 check_tools() {
   step "checking tools and AWS credentials"
   command -v aws >/dev/null || die "the AWS CLI is not installed."
-  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
-    note "AWS API: $AWS_ENDPOINT_URL (AWS_ENDPOINT_URL)"
-  fi
-  local caller
-  caller="$(aws sts get-caller-identity --query Arn --output text)" ||
-    die "no usable AWS credentials." "Sign in first, e.g. aws sso login --profile NAME; export AWS_PROFILE=NAME"
-  note "deleting as $caller from $AWS_REGION"
+  check_credentials
+  note "deleting as $CALLER_ARN from $AWS_REGION"
 }
 
 confirm() {
@@ -68,9 +44,7 @@ delete_stack() {
   aws cloudformation delete-stack --stack-name "$stack"
   if ! aws cloudformation wait stack-delete-complete --stack-name "$stack"; then
     printf '\nERROR: deleting stack %s failed. Its latest events:\n' "$stack" >&2
-    aws cloudformation describe-stack-events --stack-name "$stack" --max-items 15 \
-      --query 'StackEvents[].[Timestamp,LogicalResourceId,ResourceStatus,ResourceStatusReason]' \
-      --output table >&2 || true
+    print_stack_events "$stack" 15 || true
     die "fix the cause above, then run make destroy again."
   fi
   note "deleted"
@@ -79,8 +53,8 @@ delete_stack() {
 check_tools
 confirm
 # Read what the stacks keep before they are gone, to name it afterwards.
-REPOSITORY="$(stack_output "$BOOTSTRAP_STACK" RepositoryUri)"
-FILE_SYSTEM="$(stack_output "$SERVICE_STACK" FileSystemId)"
+REPOSITORY="$(output_or_none "$BOOTSTRAP_STACK" RepositoryUri)"
+FILE_SYSTEM="$(output_or_none "$SERVICE_STACK" FileSystemId)"
 delete_stack "$SERVICE_STACK"
 delete_stack "$BOOTSTRAP_STACK"
 

@@ -9,7 +9,7 @@ CHECKOV_VENV := .venv-checkov
 # Extra pytest arguments, e.g. PYTEST_ARGS='-m "not container and not deploy"'
 PYTEST_ARGS ?=
 
-.PHONY: help install test bake clean
+.PHONY: help install test bake bench clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +35,10 @@ test: install ## Run every tier of the template's tests (Docker tier skips witho
 
 bake: install ## Bake the defaults into ./build for a look around
 	rm -rf build && $(VENV)/bin/cookiecutter --no-input --output-dir build .
+
+bench: install ## Measure the generated service against docker init's; rewrite the README tables
+	benchmarks/prepare.sh
+	$(VENV)/bin/python benchmarks/run.py
 
 clean: ## Remove the virtualenvs, caches and ./build
 	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache

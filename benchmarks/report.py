@@ -1,0 +1,315 @@
+"""Turn benchmark measurements into numbers, verdicts and Markdown tables (no I/O here)."""
+
+import json
+import re
+
+MiB = 1024 * 1024
+RESULT_PREFIX = "BENCH_RESULT "
+# Delimiters Jinja would try to render: the generated README is a template.
+JINJA_DELIMITERS = ("{{", "{%", "{#")
+
+
+def parse_wrk(output: str) -> dict:
+    """Read the JSON line benchmarks/wrk.lua prints into requests/s, p99 and error counts."""
+    for line in output.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            raw = json.loads(line[len(RESULT_PREFIX) :])
+            break
+    else:
+        raise ValueError(f"no {RESULT_PREFIX.strip()} line in wrk's output:\n{output[-2000:]}")
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "requests": raw["requests"],
+        "rps": round(raw["requests"] / seconds, 1) if seconds else 0.0,
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+        "errors": sum(
+            raw[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts")
+        ),
+        "non_2xx": raw["non_2xx"],
+    }
+
+
+def best_round(rounds: list[dict]) -> dict:
+    """Keep the round with the most requests/s: on a shared machine the others lost CPU to noise."""
+    best = max(rounds, key=lambda r: r["rps"])
+    spread = [r["rps"] for r in rounds]
+    return {**best, "rounds_rps": spread}
+
+
+def ratio(project: float | None, baseline: float | None) -> float | None:
+    if not project or not baseline:
+        return None
+    return round(project / baseline, 2)
+
+
+def evaluate_targets(results: dict) -> list[dict]:
+    """Check the issue's targets against one run's numbers."""
+    cmp = results["comparison"]
+    project, baseline = cmp["project"], cmp["baseline"]
+    healthz_p, healthz_b = project["loads"]["healthz"], baseline["loads"]["healthz"]
+    targets = [
+        _target(
+            "/healthz requests/s >= 1.0x baseline (aim 1.3x)",
+            ratio(healthz_p["rps"], healthz_b["rps"]),
+            lambda v: v is not None and v >= 1.0,
+            "{}x",
+        ),
+        _target(
+            "/healthz p99 <= 1.25x baseline",
+            ratio(healthz_p["p99_ms"], healthz_b["p99_ms"]),
+            lambda v: v is not None and v <= 1.25,
+            "{}x",
+        ),
+        _target(
+            "warm rebuild no slower than baseline",
+            ratio(results["build"]["project"]["warm_s"], results["build"]["baseline"]["warm_s"]),
+            lambda v: v is not None and v <= 1.0,
+            "{}x",
+        ),
+        _target(
+            "start to healthy < 1 s",
+            project["start_to_healthy_s"],
+            lambda v: v is not None and v < 1.0,
+            "{} s",
+        ),
+        _target(
+            "docker stop < 2 s",
+            project["stop"]["seconds"],
+            lambda v: v is not None and v < 2.0,
+            "{} s",
+        ),
+        _target(
+            "no request dropped during docker stop",
+            project["stop"]["dropped"],
+            lambda v: v == 0,
+            "{} dropped",
+        ),
+    ]
+    static = results.get("static_tier")
+    if static:
+        targets.append(
+            _target(
+                "static tier, 18 combinations, ~60 s on 2 cores",
+                static["seconds"],
+                lambda v: v is not None and v <= 60 and static["exit_code"] == 0,
+                "{} s",
+            )
+        )
+    default = results["sizing"][0] if results.get("sizing") else None
+    if default:
+        fraction = results["config"]["memory_target_fraction"]
+        targets.append(
+            _target(
+                f"default size peak memory < {fraction:.0%} of {default['memory']} MiB",
+                round(default["peak_bytes"] / (default["memory"] * MiB), 3),
+                lambda v: v < fraction,
+                "{:.1%}",
+            )
+        )
+        # gunicorn boots a replacement when a worker dies, OOM-killed or not.
+        restarted = default["worker_boots"] > default["workers"]
+        trouble = (
+            "OOM-killed" if default["oom_killed"] else "worker restarted" if restarted else None
+        )
+        targets.append(
+            _target(
+                "no OOM kill, no worker restarted",
+                trouble,
+                lambda v: v is None,
+                "{}",
+                shown=trouble or "none",
+            )
+        )
+    return targets
+
+
+def _target(name, value, check, fmt, shown=None) -> dict:
+    text = shown if shown is not None else ("n/a" if value is None else fmt.format(value))
+    return {"target": name, "measured": text, "held": bool(check(value))}
+
+
+def _ms(load: dict | None) -> str:
+    return "n/a" if not load else f"{load['p99_ms']:.1f}"
+
+
+def _rps(load: dict | None) -> str:
+    return "n/a" if not load else f"{load['rps']:,.0f}"
+
+
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / MiB:.0f}"
+
+
+def _x(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_comparison(results: dict) -> str:
+    """The generated service against docker init's baseline, with ratios and target verdicts."""
+    cmp, build = results["comparison"], results["build"]
+    p, b = cmp["project"], cmp["baseline"]
+    api = results["api_route"]["label"]
+    rows = []
+    for key, label in (("healthz", "GET /healthz"), ("api", api)):
+        lp, lb = p["loads"][key], b["loads"][key]
+        rows.append([f"{label} requests/s", _rps(lp), _rps(lb), _x(ratio(lp["rps"], lb["rps"]))])
+        rows.append([f"{label} p99 ms", _ms(lp), _ms(lb), _x(ratio(lp["p99_ms"], lb["p99_ms"]))])
+    for key, label in (("cold_s", "cold build s"), ("warm_s", "warm rebuild s (code edit)")):
+        bp, bb = build["project"][key], build["baseline"][key]
+        rows.append([label, f"{bp:.1f}", f"{bb:.1f}", _x(ratio(bp, bb))])
+    ap, ab = build["project"]["added_bytes"], build["baseline"]["added_bytes"]
+    rows.append(["image MiB added over the base", _mib(ap), _mib(ab), _x(ratio(ap, ab))])
+    sp, sb = p["start_to_healthy_s"], b["start_to_healthy_s"]
+    rows.append(["start to healthy s", f"{sp:.2f}", f"{sb:.2f}", _x(ratio(sp, sb))])
+    tp, tb = p["stop"], b["stop"]
+    rows.append(
+        [
+            "docker stop s",
+            f"{tp['seconds']:.2f}",
+            f"{tb['seconds']:.2f}",
+            _x(ratio(tp["seconds"], tb["seconds"])),
+        ]
+    )
+    rows.append(
+        [
+            "requests dropped in flight at stop (served / turned away after)",
+            f"{tp['dropped']} ({tp['served']} / {tp['turned_away']})",
+            f"{tb['dropped']} ({tb['served']} / {tb['turned_away']})",
+            "",
+        ]
+    )
+    mp, mb = p["peak_bytes"], b["peak_bytes"]
+    rows.append(["peak memory MiB", _mib(mp), _mib(mb), _x(ratio(mp, mb))])
+    cpus = results["config"]["compare_cpus"]
+    header = [
+        "measure",
+        f"generated (--cpus={cpus:g})",
+        f"docker init baseline (--cpus={cpus:g})",
+        "ratio",
+    ]
+    return _table(header, rows)
+
+
+def render_targets(results: dict) -> str:
+    rows = [
+        [t["target"], t["measured"], "yes" if t["held"] else "**no**"] for t in results["targets"]
+    ]
+    return _table(["target", "measured", "held"], rows)
+
+
+def render_worker_models(results: dict) -> str:
+    api = results["api_route"]["label"]
+    rows = []
+    for run in results["worker_models"]:
+        size = f"{run['cpu'] / 1024:g} vCPU / {run['memory']} MiB"
+        model = f"{run['worker_class']} {run['workers']}x{run['threads']}"
+        h, a = run["loads"]["healthz"], run["loads"]["api"]
+        rows.append([size, model, _rps(h), _ms(h), _rps(a), _ms(a), _mib(run["peak_bytes"])])
+    header = [
+        "task size",
+        "model",
+        "/healthz req/s",
+        "p99 ms",
+        f"{api} req/s",
+        "p99 ms",
+        "peak MiB",
+    ]
+    return _table(header, rows)
+
+
+def render_sizing(results: dict) -> str:
+    """One row per Fargate size, for the generated README (refuses Jinja delimiters)."""
+    api = results["api_route"]["label"]
+    rows = []
+    for run in results["sizing"]:
+        cpus = run["cpu"] / 1024
+        size = f"{run['cpu']} / {run['memory']} ({cpus:g} vCPU, {run['memory']} MiB)"
+        if run.get("cpus_capped"):
+            size += f" [capped at {run['cpus_run']:g} vCPU: host]"
+        share = run["peak_bytes"] / (run["memory"] * MiB)
+        h, a = run["loads"]["healthz"], run["loads"]["api"]
+        rows.append(
+            [
+                size,
+                f"{run['worker_class']} {run['workers']}x{run['threads']}",
+                _mib(run["idle_bytes"]),
+                f"{_mib(run['peak_bytes'])} ({share:.0%})",
+                _rps(h),
+                _ms(h),
+                _rps(a),
+                _ms(a),
+                "yes" if run["oom_killed"] else "no",
+            ]
+        )
+    header = [
+        "fargate_cpu / fargate_memory",
+        "workers x threads",
+        "idle MiB",
+        "peak MiB (of task)",
+        "/healthz req/s",
+        "p99 ms",
+        f"{api} req/s",
+        "p99 ms",
+        "OOM kill",
+    ]
+    table = _table(header, rows)
+    for delimiter in JINJA_DELIMITERS:
+        if delimiter in table:
+            raise ValueError(f"the sizing table contains {delimiter!r}, which Jinja would render")
+    return table
+
+
+def render_provenance(results: dict) -> str:
+    m, v, w = results["machine"], results["versions"], results["config"]["wrk"]
+    return (
+        f"Measured {results['date']} by `make bench` on {m['nproc']} cores, "
+        f"{m['memory_bytes'] / 2**30:.0f} GiB, Linux {m['kernel']}; Docker {v['docker_server']}, "
+        f"{v['wrk']}; wrk {w['threads']} threads, {w['connections']} connections, "
+        f"{w['duration_s']} s per run, best of {results['config']['rounds']} rounds for the "
+        "comparison. The machine is shared with other jobs: compare ratios, not absolute numbers."
+    )
+
+
+def render_markdown(results: dict) -> str:
+    """The whole report: provenance, comparison, targets, worker models, sizing, test tier."""
+    static = results.get("static_tier")
+    static_text = (
+        "not measured (--skip-static)"
+        if not static
+        else f"{static['seconds']:.1f} s, exit code {static['exit_code']}: {static['summary']}"
+    )
+    return (
+        "\n\n".join(
+            [
+                "# Benchmark results",
+                render_provenance(results),
+                "## Generated service vs docker init's baseline",
+                render_comparison(results),
+                "## Targets",
+                render_targets(results),
+                "## Worker models (API route and /healthz, same image)",
+                render_worker_models(results),
+                "## Fargate sizes (defaults derived from the quotas)",
+                render_sizing(results),
+                "## Template static test tier (18 combinations)",
+                f"`{results['static_command']}`: {static_text}",
+            ]
+        )
+        + "\n"
+    )
+
+
+def replace_between(text: str, start: str, end: str, block: str) -> str:
+    """Replace what lies between the start and end markers with block; both must be present."""
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if len(pattern.findall(text)) != 1:
+        raise ValueError(f"expected exactly one {start} ... {end} pair")
+    return pattern.sub(lambda _: f"{start}\n{block}\n{end}", text)

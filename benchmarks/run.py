@@ -1,0 +1,478 @@
+"""Measure the generated service against docker init's baseline, in one run on one engine.
+
+Run through `make bench`, which installs wrk and starts the engine first. Writes
+benchmarks/results/latest.{json,md} and regenerates the tables between the
+bench markers in README.md and in the generated project's README.md.
+"""
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import report
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+VENV_BIN = Path(sys.executable).parent
+GENERATED_README = ROOT / "{{cookiecutter.project_slug}}" / "README.md"
+MARKERS = {
+    "comparison": ("<!-- bench:start -->", "<!-- bench:end -->"),
+    "sizing": ("<!-- bench:sizing:start -->", "<!-- bench:sizing:end -->"),
+}
+STATIC_TIER = [
+    ".venv/bin/pytest",
+    "-n",
+    "auto",
+    "-q",
+    "-m",
+    "not container and not deploy",
+    "tests/",
+]
+RUN_ID = f"{os.getpid()}"
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def sh(*args, env=None, timeout=600, check=True, cwd=None) -> subprocess.CompletedProcess:
+    """Run a command, capturing its output; on failure show the tail of it."""
+    done = subprocess.run(
+        [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+        cwd=cwd,
+    )
+    if check and done.returncode != 0:
+        command = " ".join(map(str, args))
+        sys.exit(
+            f"command failed ({done.returncode}): {command}\n{(done.stdout + done.stderr)[-3000:]}"
+        )
+    return done
+
+
+# ---- machine and tools
+
+
+def describe_machine() -> tuple[dict, dict]:
+    machine = {
+        "nproc": os.cpu_count(),
+        "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+        "kernel": platform.release(),
+    }
+    server = json.loads(sh("docker", "version", "--format", "{{json .}}").stdout)
+    info = json.loads(sh("docker", "info", "--format", "{{json .}}").stdout)
+    versions = {
+        "docker_server": server["Server"]["Version"],
+        "docker_client": server["Client"]["Version"],
+        "cgroup": f"v{info.get('CgroupVersion', '?')}",
+        "buildx": sh("docker", "buildx", "version", check=False).stdout.strip(),
+        "wrk": sh("wrk", "--version", check=False).stdout.splitlines()[0].split(" [")[0],
+        "python_host": platform.python_version(),
+    }
+    return machine, versions
+
+
+# ---- images
+
+
+def bake(workdir: Path) -> Path:
+    sh(VENV_BIN / "cookiecutter", "--no-input", "--output-dir", workdir, ROOT)
+    (project,) = [p for p in workdir.iterdir() if p.is_dir()]
+    return project
+
+
+def build(context: Path, tag: str, *, cold: bool, build_args=()) -> float:
+    """Build an image and return the seconds it took (cold: no layer cache)."""
+    args = ["docker", "build", "--progress=plain", "--tag", tag, *build_args]
+    if cold:
+        args.append("--no-cache")
+    started = time.perf_counter()
+    sh(*args, context, env={"DOCKER_BUILDKIT": "1"})
+    return round(time.perf_counter() - started, 2)
+
+
+def image_bytes(image: str) -> int:
+    return int(sh("docker", "image", "inspect", "--format", "{{.Size}}", image).stdout)
+
+
+def edit_code(path: Path) -> None:
+    """A code-only change, as a developer's edit would be."""
+    with path.open("a") as file:
+        file.write(f"\n# benchmark edit {time.time_ns()}\n")
+
+
+# ---- containers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Container:
+    """One container published on 127.0.0.1, removed when the run ends."""
+
+    def __init__(self, image, role, *, port, cpus, memory_mib, extra=(), command=()):
+        self.name = f"bench-{role}-{RUN_ID}"
+        self.port = port
+        self.host_port = free_port()
+        cpus = min(cpus, os.cpu_count() or 1)
+        started = time.perf_counter()
+        sh(
+            "docker", "run", "--detach", "--name", self.name,
+            "--cpus", cpus, "--memory", f"{memory_mib}m", "--memory-swap", f"{memory_mib}m",
+            "--publish", f"127.0.0.1:{self.host_port}:{port}",
+            *extra, image, *command,
+        )  # fmt: skip
+        self.start_to_healthy_s = self._wait_healthy(started)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.host_port}{path}"
+
+    def _wait_healthy(self, started: float, timeout: float = 60) -> float:
+        while time.perf_counter() - started < timeout:
+            with (
+                contextlib.suppress(OSError, http.client.HTTPException),
+                urllib.request.urlopen(self.url("/healthz"), timeout=1) as response,
+            ):
+                if response.status == 200:
+                    return round(time.perf_counter() - started, 3)
+            if self.inspect("{{.State.Running}}") != "true":
+                break
+            time.sleep(0.01)
+        sys.exit(f"{self.name} never answered /healthz:\n{self.logs()[-3000:]}")
+
+    def inspect(self, template: str) -> str:
+        return sh("docker", "inspect", "--format", template, self.name, check=False).stdout.strip()
+
+    def logs(self) -> str:
+        done = sh("docker", "logs", self.name, check=False)
+        return done.stdout + done.stderr
+
+    def memory(self) -> dict:
+        """The cgroup's memory use now and at its peak (v2 files, else v1)."""
+        script = (
+            "cat /sys/fs/cgroup/memory.current /sys/fs/cgroup/memory.peak 2>/dev/null"
+            " || cat /sys/fs/cgroup/memory/memory.usage_in_bytes"
+            " /sys/fs/cgroup/memory/memory.max_usage_in_bytes"
+        )
+        current, peak = sh("docker", "exec", self.name, "sh", "-c", script).stdout.split()
+        return {"current": int(current), "peak": int(peak)}
+
+    def worker_model(self) -> dict:
+        """What gunicorn.conf.py derives inside this container, checked against the log."""
+        code = (
+            "import json, runpy; c = runpy.run_path('gunicorn.conf.py');"
+            "print(json.dumps({k: c[k] for k in ('worker_class', 'workers', 'threads')}))"
+        )
+        model = json.loads(sh("docker", "exec", self.name, "python", "-c", code).stdout)
+        model["worker_boots"] = self.logs().count("Booting worker")
+        return model
+
+    def stop_under_load(self, path: str = "/healthz", clients: int = 8) -> dict:
+        """Time `docker stop` while clients send requests; count requests cut off mid-way.
+
+        A request is dropped when its connection was open before the stop began
+        and no response came back. Connections opened after it are turned away
+        (refused, or reset from the listen backlog): on ECS the load balancer
+        has deregistered the task before SIGTERM, so none arrive then.
+        The clients talk to the container's bridge address, not the published
+        port: docker-proxy accepts on the host side even when nothing listens
+        behind it. Each request opens its own connection, so no kept-alive
+        connection blurs which side closed first.
+        """
+        ip = self.inspect("{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
+        counts = {"served": 0, "dropped": 0, "turned_away": 0}
+        lock, stopping = threading.Lock(), threading.Event()
+        stop_began = [float("inf")]
+
+        def client():
+            while not stopping.is_set():
+                opened = time.perf_counter()
+                connection = http.client.HTTPConnection(ip, self.port, timeout=30)
+                try:
+                    connection.connect()
+                    connection.request("GET", path, headers={"Connection": "close"})
+                    connection.getresponse().read()
+                    outcome = "served"
+                except (OSError, http.client.HTTPException):
+                    outcome = "dropped" if opened < stop_began[0] else "turned_away"
+                finally:
+                    connection.close()
+                with lock:
+                    counts[outcome] += 1
+                if outcome == "turned_away":
+                    time.sleep(0.01)
+
+        workers = [threading.Thread(target=client) for _ in range(clients)]
+        for worker in workers:
+            worker.start()
+        time.sleep(1)
+        stop_began[0] = time.perf_counter()
+        # Docker's default stop timeout (10 s) before SIGKILL, as a user's `docker stop`.
+        sh("docker", "stop", self.name)
+        seconds = round(time.perf_counter() - stop_began[0], 3)
+        stopping.set()
+        for worker in workers:
+            worker.join()
+        return {"seconds": seconds, **counts}
+
+    def remove(self) -> None:
+        sh("docker", "rm", "--force", self.name, check=False)
+
+
+def load(container: Container, route: dict, wrk: dict) -> dict:
+    """Load one route with wrk for a fixed time at fixed connections."""
+    body = json.dumps(route["body"]) if "body" in route else ""
+    done = sh(
+        "wrk", "--threads", wrk["threads"], "--connections", wrk["connections"],
+        "--duration", f"{wrk['duration_s']}s", "--timeout", f"{wrk['timeout_s']}s",
+        "--script", BENCH / "wrk.lua", container.url(route["path"]),
+        env={"BENCH_METHOD": route["method"], "BENCH_BODY": body},
+        timeout=wrk["duration_s"] + 60,
+    )  # fmt: skip
+    return report.parse_wrk(done.stdout)
+
+
+def choose_api_route(container: Container, candidates: list[dict]) -> dict:
+    """Take the first configured route the generated service answers with a 2xx."""
+    for route in candidates:
+        data = json.dumps(route["body"]).encode() if "body" in route else None
+        request = urllib.request.Request(
+            container.url(route["path"]), data=data, method=route["method"],
+            headers={"Content-Type": "application/json"} if data else {},
+        )  # fmt: skip
+        with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=5) as response:
+            if 200 <= response.status < 300:
+                return {**route, "label": f"{route['method']} {route['path']}"}
+    sys.exit(f"the generated service answers none of the api_routes in config.json: {candidates}")
+
+
+# ---- the phases of one run
+
+
+def measure_static_tier() -> dict:
+    """Time the template's static test tier over all combinations, once."""
+    path = f"{ROOT / '.venv/bin'}:{ROOT / '.venv-checkov/bin'}:{os.environ['PATH']}"
+    started = time.perf_counter()
+    done = sh(*STATIC_TIER, cwd=ROOT, env={"PATH": path}, check=False, timeout=1800)
+    seconds = round(time.perf_counter() - started, 1)
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return {"seconds": seconds, "exit_code": done.returncode, "summary": lines[-1] if lines else ""}
+
+
+def measure_builds(project: Path, package: str, baseline: Path, python_version: str) -> dict:
+    base_image = f"python:{python_version}-slim"
+    base = image_bytes(base_image)
+    builds = {}
+    for role, context, edited, args in (
+        ("project", project, project / "src" / package / "health.py", ()),
+        (
+            "baseline",
+            baseline,
+            baseline / "app.py",
+            ("--build-arg", f"PYTHON_VERSION={python_version}"),
+        ),
+    ):
+        tag = f"bench/{role}:{RUN_ID}"
+        step(f"cold build of the {role} image")
+        cold = build(context, tag, cold=True, build_args=args)
+        edit_code(edited)
+        step(f"warm rebuild of the {role} image after a code edit")
+        warm = build(context, tag, cold=False, build_args=args)
+        builds[role] = {
+            "image": tag,
+            "cold_s": cold,
+            "warm_s": warm,
+            "added_bytes": image_bytes(tag) - base,
+            "base_image": base_image,
+        }
+    return builds
+
+
+def measure_comparison(images: dict, port: int, api: dict, config: dict) -> dict:
+    """Both services at the same CPU quota, loaded in alternation, best round kept."""
+    cpus, memory = config["compare_cpus"], config["compare_memory_mib"]
+    routes = {"healthz": {"method": "GET", "path": "/healthz"}, "api": api}
+    containers = {}
+    try:
+        for role, extra in (("project", ("--read-only", "--tmpfs", "/tmp")), ("baseline", ())):
+            step(f"start the {role} at --cpus={cpus}")
+            containers[role] = Container(
+                images[role], f"cmp-{role}", port=port if role == "project" else 8000,
+                cpus=cpus, memory_mib=memory, extra=extra,
+            )  # fmt: skip
+        rounds = {(role, key): [] for role in containers for key in routes}
+        for n in range(config["rounds"]):
+            for key, route in routes.items():
+                for role, container in containers.items():
+                    step(f"round {n + 1}: wrk {route['method']} {route['path']} on the {role}")
+                    rounds[role, key].append(load(container, route, config["wrk"]))
+        result = {}
+        for role, container in containers.items():
+            peak = container.memory()["peak"]
+            step(f"docker stop the {role} under load")
+            result[role] = {
+                "start_to_healthy_s": container.start_to_healthy_s,
+                "loads": {key: report.best_round(rounds[role, key]) for key in routes},
+                "peak_bytes": peak,
+                "stop": container.stop_under_load(),
+            }
+        return result
+    finally:
+        for container in containers.values():
+            container.remove()
+
+
+def measure_size(image, port, size, api, config, *, role, model=None) -> dict:
+    """One task size: idle memory, loads on both routes, peak memory, OOM kills."""
+    cpus = size["cpu"] / 1024
+    command = ()
+    if model:
+        command = (
+            "gunicorn", "--config", "gunicorn.conf.py", "--worker-class", model["worker_class"],
+            "--workers", model["workers"], "--threads", model["threads"],
+        )  # fmt: skip
+    container = Container(
+        image, role, port=port, cpus=cpus, memory_mib=size["memory"],
+        extra=("--read-only", "--tmpfs", "/tmp"), command=command,
+    )  # fmt: skip
+    try:
+        time.sleep(2)  # let every worker finish booting before idle is read
+        idle = container.memory()["current"]
+        loads = {
+            "healthz": load(container, {"method": "GET", "path": "/healthz"}, config["wrk"]),
+            "api": load(container, api, config["wrk"]),
+        }
+        peak = container.memory()["peak"]
+        oom = container.inspect("{{.State.OOMKilled}}") == "true"
+        derived = container.worker_model()
+        chosen = {k: model[k] for k in ("worker_class", "workers", "threads")} if model else derived
+        return {
+            **size,
+            "cpus_run": min(cpus, os.cpu_count() or 1),
+            "cpus_capped": cpus > (os.cpu_count() or 1),
+            **chosen,
+            "worker_boots": derived["worker_boots"],
+            "idle_bytes": idle,
+            "peak_bytes": peak,
+            "oom_killed": oom,
+            "loads": loads,
+        }
+    finally:
+        container.remove()
+
+
+def write_readmes(results: dict) -> None:
+    provenance = report.render_provenance(results)
+    readme = ROOT / "README.md"
+    block = "\n\n".join(
+        [provenance, report.render_comparison(results), report.render_targets(results)]
+    )
+    readme.write_text(report.replace_between(readme.read_text(), *MARKERS["comparison"], block))
+    sizing = "\n\n".join([provenance, report.render_sizing(results)])
+    GENERATED_README.write_text(
+        report.replace_between(GENERATED_README.read_text(), *MARKERS["sizing"], sizing)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=BENCH / "config.json")
+    parser.add_argument("--out", type=Path, default=BENCH / "results")
+    parser.add_argument("--duration", type=int, help="seconds per wrk run (overrides config)")
+    parser.add_argument("--skip-static", action="store_true", help="do not time the test tier")
+    parser.add_argument("--no-readme", action="store_true", help="leave the READMEs alone")
+    args = parser.parse_args()
+    config = json.loads(args.config.read_text())
+    if args.duration:
+        config["wrk"]["duration_s"] = args.duration
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: run `make bench`, which installs it (apt-get install wrk)")
+
+    step("describe the machine and tools")
+    machine, versions = describe_machine()
+    results = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine,
+        "versions": versions,
+        "config": config,
+        "static_command": " ".join([*STATIC_TIER[:-2], f'"{STATIC_TIER[-2]}"', STATIC_TIER[-1]]),
+    }
+    if not args.skip_static:
+        step("time the template's static test tier (18 combinations)")
+        results["static_tier"] = measure_static_tier()
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        step("bake the default project")
+        project = bake(Path(tmp) / "baked")
+        options = json.loads((project / ".cookiecutter.json").read_text())
+        options = options.get("cookiecutter", options)
+        package, port = options["package_name"], int(options["container_port"])
+        baseline = Path(tmp) / "baseline"
+        shutil.copytree(BENCH / "baseline", baseline)
+        builds = measure_builds(project, package, baseline, options["python_version"])
+    results["build"] = builds
+    images = {role: builds[role]["image"] for role in builds}
+
+    try:
+        step("find the API route to load")
+        probe = Container(images["project"], "probe", port=port, cpus=1, memory_mib=1024,
+                          extra=("--read-only", "--tmpfs", "/tmp"))  # fmt: skip
+        try:
+            results["api_route"] = choose_api_route(probe, config["api_routes"])
+        finally:
+            probe.remove()
+        api = results["api_route"]
+        step(f"compare with the baseline on GET /healthz and {api['label']}")
+        results["comparison"] = measure_comparison(images, port, api, config)
+
+        results["worker_models"] = []
+        for size in config["worker_models"]["sizes"]:
+            for model in config["worker_models"]["variants"]:
+                label = f"{model['worker_class']} {model['workers']}x{model['threads']}"
+                step(f"worker model {label} at {size['cpu']}/{size['memory']}")
+                results["worker_models"].append(
+                    measure_size(
+                        images["project"], port, size, api, config, role="model", model=model
+                    )
+                )
+        results["sizing"] = []
+        for size in config["fargate_sizes"]:
+            step(f"Fargate size {size['cpu']}/{size['memory']} with the derived defaults")
+            results["sizing"].append(
+                measure_size(images["project"], port, size, api, config, role="size")
+            )
+    finally:
+        sh("docker", "rmi", *images.values(), check=False)
+
+    results["targets"] = report.evaluate_targets(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = report.render_markdown(results)
+    (args.out / "latest.md").write_text(markdown)
+    if not args.no_readme:
+        write_readmes(results)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -50,14 +50,15 @@ def test_missing_cgroup_falls_back_to_the_host(tmp_path, monkeypatch):
     [
         (0.25, 512, 1),  # the default Fargate size: one worker, its threads do the rest
         (0.5, 1024, 1),
-        (1.0, 2048, 2),
-        (2.0, 4096, 4),
-        (4.0, 512, 4),  # memory caps a large CPU quota
+        (1.0, 2048, 1),
+        (1.5, 3072, 2),  # a part of a vCPU still gets a worker
+        (2.0, 4096, 2),
+        (8.0, 512, 4),  # memory caps a large CPU quota
         (4.0, 256, 1),  # never fewer than one
-        (16.0, None, 32),
+        (16.0, None, 16),
     ],
 )
 def test_worker_count_follows_cpu_and_memory(cpus, memory_mib, workers):
-    """Workers are two per vCPU, capped by what the memory limit can hold."""
+    """Workers are one per vCPU, capped by what the memory limit can hold."""
     memory = memory_mib * MiB if memory_mib else None
     assert worker_count(Limits(cpus=cpus, memory_bytes=memory)) == workers

@@ -35,7 +35,9 @@ def test_worker_count_is_derived_from_the_quotas(monkeypatch):
     monkeypatch.setattr(capacity, "read_limits", lambda: capacity.Limits(0.25, 512 * 2**20))
     assert load_conf(monkeypatch)["workers"] == 1
     monkeypatch.setattr(capacity, "read_limits", lambda: capacity.Limits(2.0, 4096 * 2**20))
-    assert load_conf(monkeypatch)["workers"] == 4
+    assert load_conf(monkeypatch)["workers"] == 2
+    monkeypatch.setattr(capacity, "read_limits", lambda: capacity.Limits(8.0, 512 * 2**20))
+    assert load_conf(monkeypatch)["workers"] == 4  # the memory limit, not the CPU, decides
 
 
 def test_graceful_timeout_is_shorter_than_the_ecs_stop_timeout(monkeypatch):

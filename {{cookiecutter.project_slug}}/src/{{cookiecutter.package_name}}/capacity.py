@@ -33,10 +33,13 @@ def read_limits(cgroup: Path = CGROUP) -> Limits:
 def worker_count(limits: Limits) -> int:
     """Return how many gunicorn workers the limits can feed and hold.
 
-    Two workers per vCPU keep the CPU busy while one waits on I/O; the memory
-    limit caps the count so that a burst of load cannot OOM-kill the task.
+    One worker per vCPU (its threads overlap the waits on I/O): more processes
+    than the quota spend it in parallel and are then throttled for the rest of
+    the CFS period, which lengthens the slowest responses (gunicorn.conf.py
+    has the numbers). The memory limit caps the count, so that a burst of load
+    cannot OOM-kill the task.
     """
-    by_cpu = max(1, math.ceil(limits.cpus * 2))
+    by_cpu = max(1, math.ceil(limits.cpus))
     if limits.memory_bytes is None:
         return by_cpu
     by_memory = (limits.memory_bytes - RESERVED_MEMORY_BYTES) // WORKER_MEMORY_BYTES

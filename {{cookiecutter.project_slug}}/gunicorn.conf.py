@@ -15,16 +15,16 @@ wsgi_app = "{{ cookiecutter.package_name }}.wsgi:app"
 bind = f"0.0.0.0:{settings.port}"
 
 # Worker model: gthread, one worker per vCPU (capped by the memory limit), 4
-# threads each; WEB_CONCURRENCY and GUNICORN_THREADS override both. Chosen by
-# the template's `make bench` (wrk, 32 connections, 10 s; req/s and p99 on
-# /healthz): at 1 vCPU, sync 1x1 gave 1,218 req/s, 43 ms; gthread 1x4 1,933,
-# 46 ms; gthread 2x4 2,393, 61 ms; docker init's single sync worker 1,466,
-# 36 ms. Two processes on one vCPU spend the CFS quota in parallel and are
-# then throttled, which costs p99; threads keep a worker answering health
-# checks while a request waits on a slow client, the volume or a database.
-# At 0.25 vCPU every model reached about 260 req/s on the API route with a
-# p99 near 200 ms (the quota's throttling dominates), so the cheaper memory
-# of one worker wins there.
+# threads each; WEB_CONCURRENCY and GUNICORN_THREADS override both. Measured
+# by the template's `make bench` (wrk, 32 connections, 10 s, /healthz), two
+# runs at 1 vCPU on a shared 2-core machine: gthread 1x4 1,933 and 1,420
+# req/s, p99 46 and 49 ms; gthread 2x4 2,393 and 1,988 req/s, p99 61 and
+# 58 ms; sync 1x1 1,218 and 2,102 req/s, p99 43 and 34 ms. Two processes on
+# one vCPU spend the CFS quota in parallel and are then throttled, so 2x4
+# buys throughput with a longer tail; sync has the shortest tail but one slow
+# request (a slow client, the volume, a database) blocks the health check.
+# At 0.25 vCPU every model reached 190-290 req/s on the API route with a p99
+# near 200 ms (the quota's throttling dominates): one worker's memory wins.
 worker_class = "gthread"
 workers = settings.web_concurrency or worker_count(read_limits())
 threads = settings.threads or 4

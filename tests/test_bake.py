@@ -1,6 +1,7 @@
 """Every combination of the shape options bakes into a clean, passing project."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -141,11 +142,14 @@ def test_ruff_passes(baked, options):
 
 
 @pytest.mark.parametrize("options", matrix_params())
-def test_generated_test_suite_passes(baked, options):
+def test_generated_test_suite_passes(baked, options, tmp_path):
     """The baked repo's own tests pass (with the template's interpreter and pins)."""
+    # Keep Hypothesis's cache out of the shared bake, which other tests read file by file.
+    environ = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis")}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=baked(options),
+        env=environ,
         capture_output=True,
         text=True,
         check=False,

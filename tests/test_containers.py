@@ -205,7 +205,8 @@ def test_development_stack_serves_with_the_source_mounted(stack):
         "up", "--detach", "--wait", "--wait-timeout", "60", file="compose.yaml", check=False
     )
     try:
-        assert result.returncode == 0, result.stderr
+        logs = stack.compose("logs", file="compose.yaml", check=False).stdout
+        assert result.returncode == 0, result.stderr + logs[-3000:]
         status, _, _ = stack.request("GET", "/healthz")
         assert status == 200
     finally:

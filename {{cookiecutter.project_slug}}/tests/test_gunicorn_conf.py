@@ -55,17 +55,18 @@ def test_nothing_is_written_to_the_root_file_system(monkeypatch):
 
 
 def test_gunicorn_accepts_the_settings_and_logs_json(monkeypatch, capsys):
-    """gunicorn's own config and logger take every setting; its log lines are JSON."""
+    """gunicorn takes every setting; its own log lines are JSON and it builds no access log."""
     from gunicorn.config import Config
-    from gunicorn.glogging import Logger
 
     config = Config()
     for name, value in load_conf(monkeypatch).items():
         if name in config.settings:
             config.set(name, value)
-    logger = Logger(config)
+    logger = config.logger_class(config)
+    # An access log record built for every request, printed or not, costs throughput.
+    assert not logger.access_log_enabled
     logger.error("starting")
-    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    line = json.loads(capsys.readouterr().err.splitlines()[-1])
     assert line["logger"] == "gunicorn.error"
     assert (line["level"], line["message"]) == ("ERROR", "starting")
 

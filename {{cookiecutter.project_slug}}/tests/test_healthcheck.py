@@ -4,7 +4,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from {{ cookiecutter.package_name }} import healthcheck
+import healthcheck
 
 
 @pytest.fixture

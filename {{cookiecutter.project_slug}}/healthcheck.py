@@ -1,7 +1,9 @@
 """Exit 0 when /healthz answers 200: the container health check, since slim images have no curl.
 
-Docker (HEALTHCHECK), compose.ecs.yaml and the ECS task definition all run
-`python -m {{ cookiecutter.package_name }}.healthcheck`.
+The image's HEALTHCHECK, both compose files and the ECS task definition run
+`python /app/healthcheck.py`. It stands outside the package on purpose: importing
+the package would import Flask and its extensions, about 0.2 s of CPU on every
+check, every 10 s, taken from the task's own CPU quota.
 """
 
 import os

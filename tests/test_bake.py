@@ -1,5 +1,6 @@
 """Every combination of the shape options bakes into a clean, passing project."""
 
+import hashlib
 import json
 import os
 import re
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MATRIX, matrix_params
+from conftest import MATRIX, TEMPLATE, matrix_params
 
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#|cookiecutter\.(?!json)[a-z_]+")
 PARSERS = {
@@ -141,23 +142,81 @@ def test_ruff_passes(baked, options):
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("options", matrix_params())
-def test_generated_test_suite_passes(baked, options, tmp_path):
-    """The baked repo's own tests pass (with the template's interpreter and pins)."""
+# What cannot change what a baked repo's own suite does: CI files, the image recipe,
+# the bootstrap stack and deploy script, prose (no generated test reads them, which
+# test_generated_tests_read_no_ignored_file guards; the suite runs on this interpreter,
+# not the image's). Bakes that differ only there run the suite once per test worker.
+SUITE_IGNORES = (
+    ".github/",
+    ".gitlab-ci.yml",
+    "Dockerfile",
+    "README.md",
+    ".cookiecutter.json",
+    "infra/bootstrap.yaml",
+    "scripts/",
+)
+suite_results: dict[str, subprocess.CompletedProcess] = {}
+
+
+def suite_fingerprint(project: Path) -> str:
+    """Hash every file the generated suite can see; pyproject.toml by its pytest table."""
+    digest = hashlib.sha256()
+    for path in files(project):
+        name = path.relative_to(project).as_posix()
+        if name.startswith(SUITE_IGNORES):
+            continue
+        content = path.read_bytes()
+        if name == "pyproject.toml":
+            pytest_table = tomllib.loads(content.decode())["tool"]["pytest"]
+            content = json.dumps(pytest_table, sort_keys=True).encode()
+        digest.update(name.encode() + b"\0" + content + b"\0")
+    return digest.hexdigest()
+
+
+def run_generated_suite(project: Path, scratch: Path) -> subprocess.CompletedProcess:
     # Keep Hypothesis's cache out of the shared bake, which other tests read file by file.
-    environ = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(tmp_path / "hypothesis")}
-    result = subprocess.run(
+    environ = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / "hypothesis")}
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=baked(options),
+        cwd=project,
         env=environ,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_generated_test_suite_passes(baked, options, tmp_path):
+    """The baked repo's own tests pass (with the template's interpreter and pins)."""
+    project = baked(options)
+    fingerprint = suite_fingerprint(project)
+    if fingerprint not in suite_results:
+        suite_results[fingerprint] = run_generated_suite(project, tmp_path)
+    result = suite_results[fingerprint]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
+
+
+def test_suite_fingerprint_tells_code_changes_from_ci_changes(baked):
+    """Only CI, image and prose differences share a suite run; code differences do not."""
+    base = {"python_version": "3.13", "use_volume": False, "ci_provider": "github"}
+    same = [{**base, "ci_provider": "none"}, {**base, "python_version": "3.14"}]
+    fingerprint = suite_fingerprint(baked(base))
+    assert all(suite_fingerprint(baked(options)) == fingerprint for options in same)
+    assert suite_fingerprint(baked({**base, "use_volume": True})) != fingerprint
 
 
 def test_matrix_covers_every_choice():
     """The matrix is the product of every choice of the shape options."""
     assert len(MATRIX) == 18
+
+
+def test_generated_tests_read_no_ignored_file():
+    """The suite's fingerprint may skip SUITE_IGNORES only while no generated test reads them."""
+    tests = TEMPLATE / "{{cookiecutter.project_slug}}" / "tests"
+    for path in tests.glob("*.py"):
+        text = path.read_text()
+        for ignored in SUITE_IGNORES:
+            needle = ignored.strip("./").removesuffix("/").split("/")[-1]
+            assert needle not in text, f"{path.name} mentions {ignored}: update SUITE_IGNORES"

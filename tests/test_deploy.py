@@ -148,6 +148,25 @@ def make(project, env, target, **variables):
     )
 
 
+def deploy_without_ci(project, env, name, **variables):
+    """`make deploy` of the prebuilt IMAGE as service name, with no CI deploy role."""
+    return make(
+        project, env, "deploy", SERVICE_NAME=name, IMAGE_URI=IMAGE, CI_PROVIDER="none", **variables
+    )
+
+
+def load_balancer_of(env, service_outputs):
+    """The load balancer the service stack's outputs name, as elbv2 describes it."""
+    (balancer,) = aws(
+        env,
+        "elbv2",
+        "describe-load-balancers",
+        "--query",
+        f"LoadBalancers[?DNSName=='{service_outputs['LoadBalancerDnsName']}']",
+    )
+    return balancer
+
+
 def outputs(env, stack):
     (described,) = aws(env, "cloudformation", "describe-stacks", "--stack-name", stack)["Stacks"]
     return described["StackStatus"], {
@@ -256,13 +275,7 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert container["readonlyRootFilesystem"] is True
 
     # The load balancer forwards port 80 to the target group that checks /readyz.
-    (balancer,) = aws(
-        aws_env,
-        "elbv2",
-        "describe-load-balancers",
-        "--query",
-        f"LoadBalancers[?DNSName=='{service['LoadBalancerDnsName']}']",
-    )
+    balancer = load_balancer_of(aws_env, service)
     (listener,) = aws(
         aws_env, "elbv2", "describe-listeners", "--load-balancer-arn", balancer["LoadBalancerArn"]
     )["Listeners"]
@@ -308,14 +321,7 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
 def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked, aws_env):
     """No VPC_ID/SUBNET_IDS: the default VPC and its first two default subnets, by zone."""
     name = "deploy-default-vpc"
-    result = make(
-        baked(SCENARIOS[0]),
-        aws_env,
-        "deploy",
-        SERVICE_NAME=name,
-        IMAGE_URI=IMAGE,
-        CI_PROVIDER="none",
-    )
+    result = deploy_without_ci(baked(SCENARIOS[0]), aws_env, name)
     assert result.returncode == 0, result.stdout + result.stderr
     (vpc,) = aws(aws_env, "ec2", "describe-vpcs", "--filters", "Name=is-default,Values=true")[
         "Vpcs"
@@ -334,13 +340,7 @@ def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked
     ]
     assert f"network: default VPC {vpc['VpcId']}, subnets {','.join(expected)}" in result.stdout
     _, service = outputs(aws_env, f"{name}-service")
-    (balancer,) = aws(
-        aws_env,
-        "elbv2",
-        "describe-load-balancers",
-        "--query",
-        f"LoadBalancers[?DNSName=='{service['LoadBalancerDnsName']}']",
-    )
+    balancer = load_balancer_of(aws_env, service)
     assert balancer["VpcId"] == vpc["VpcId"]
     assert sorted(zone["SubnetId"] for zone in balancer["AvailabilityZones"]) == sorted(expected)
 
@@ -349,15 +349,12 @@ def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked
 def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, aws_env):
     """Subnets that do not exist: make deploy exits non-zero and shows the stack's events."""
     name = "deploy-broken"
-    result = make(
+    result = deploy_without_ci(
         baked(SCENARIOS[0]),
         aws_env,
-        "deploy",
-        SERVICE_NAME=name,
-        IMAGE_URI=IMAGE,
+        name,
         VPC_ID="vpc-0000000000000dead",
         SUBNET_IDS="subnet-0000000000000dead,subnet-0000000000000beef",
-        CI_PROVIDER="none",
     )
     assert result.returncode != 0
     assert f"==> service stack {name}-service" in result.stdout
@@ -375,15 +372,8 @@ def test_make_destroy_deletes_both_stacks_and_names_what_it_keeps(baked, aws_env
     options = SCENARIOS[1]
     name = "destroy-volume"
     vpc, subnets = network(aws_env, 20)
-    deployed = make(
-        baked(options),
-        aws_env,
-        "deploy",
-        SERVICE_NAME=name,
-        IMAGE_URI=IMAGE,
-        VPC_ID=vpc,
-        SUBNET_IDS=",".join(subnets),
-        CI_PROVIDER="none",
+    deployed = deploy_without_ci(
+        baked(options), aws_env, name, VPC_ID=vpc, SUBNET_IDS=",".join(subnets)
     )
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     _, service = outputs(aws_env, f"{name}-service")

@@ -1,5 +1,6 @@
 """Shared helpers: the option matrix read from cookiecutter.json, and one bake helper."""
 
+import hashlib
 import itertools
 import json
 import os
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
@@ -91,3 +93,35 @@ def docker_engine_available() -> bool:
         return False
     probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
     return probe.returncode == 0
+
+
+def distinct_files(baked, relative: str, combinations=None) -> dict[Path, list[str]]:
+    """Map one baked copy of relative per distinct content to the combinations rendering it.
+
+    Linters run once per distinct rendering; a failure names every combination it covers.
+    """
+    first: dict[str, Path] = {}
+    owners: dict[Path, list[str]] = {}
+    for options in MATRIX if combinations is None else combinations:
+        path = baked(options) / relative
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        owners.setdefault(first.setdefault(digest, path), []).append(option_id(options))
+    return owners
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """Read CloudFormation YAML; the short-form tags keep their value under the tag's name."""
+
+
+CloudFormationLoader.add_multi_constructor(
+    "!",
+    lambda loader, suffix, node: {
+        suffix: (
+            loader.construct_scalar(node)
+            if isinstance(node, yaml.ScalarNode)
+            else loader.construct_sequence(node, deep=True)
+            if isinstance(node, yaml.SequenceNode)
+            else loader.construct_mapping(node, deep=True)
+        )
+    },
+)

@@ -11,31 +11,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MATRIX, TEMPLATE, matrix_params
+from conftest import MATRIX, TEMPLATE, CloudFormationLoader, matrix_params
 
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#|cookiecutter\.(?!json)[a-z_]+")
 PARSERS = {
     ".json": json.loads,
     ".toml": tomllib.loads,
-    ".yaml": lambda text: list(yaml.load_all(text, Loader=TaggedLoader)),
-    ".yml": lambda text: list(yaml.load_all(text, Loader=TaggedLoader)),
+    ".yaml": lambda text: list(yaml.load_all(text, Loader=CloudFormationLoader)),
+    ".yml": lambda text: list(yaml.load_all(text, Loader=CloudFormationLoader)),
 }
-
-
-class TaggedLoader(yaml.SafeLoader):
-    """Parse YAML that uses tags such as CloudFormation's !Ref, keeping the plain value."""
-
-
-TaggedLoader.add_multi_constructor(
-    "!",
-    lambda loader, suffix, node: (
-        loader.construct_scalar(node)
-        if isinstance(node, yaml.ScalarNode)
-        else loader.construct_sequence(node)
-        if isinstance(node, yaml.SequenceNode)
-        else loader.construct_mapping(node)
-    ),
-)
 
 
 def files(project: Path) -> list[Path]:

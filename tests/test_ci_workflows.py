@@ -5,7 +5,6 @@ distinct file (by content hash) and a failure names every combination that
 shares the file.
 """
 
-import hashlib
 import json
 import re
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MATRIX, OPTIONS, TEMPLATE, matrix_params, option_id, require
+from conftest import MATRIX, OPTIONS, TEMPLATE, distinct_files, matrix_params, require
 
 CI_FILES = {
     "github": [
@@ -41,25 +40,14 @@ PINNED_USES = re.compile(
 )
 
 
-def distinct(paths: list[tuple[Path, str]]) -> dict[Path, list[str]]:
-    """Map one path per distinct content to the ids of every combination that renders it."""
-    first: dict[str, Path] = {}
-    owners: dict[Path, list[str]] = defaultdict(list)
-    for path, owner in paths:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        owners[first.setdefault(digest, path)].append(owner)
-    return dict(owners)
-
-
 @pytest.fixture(scope="module")
 def ci_files(baked) -> dict[str, dict[Path, list[str]]]:
     """The distinct rendered CI files, by their path inside the project."""
-    by_name: dict[str, list[tuple[Path, str]]] = defaultdict(list)
-    for options in WITH_CI:
-        project = baked(options)
-        for name in CI_FILES[options["ci_provider"]]:
-            by_name[name].append((project / name, option_id(options)))
-    return {name: distinct(paths) for name, paths in by_name.items()}
+    return {
+        name: distinct_files(baked, name, [o for o in WITH_CI if o["ci_provider"] == provider])
+        for provider, names in CI_FILES.items()
+        for name in names
+    }
 
 
 def describe(owners: list[str]) -> str:

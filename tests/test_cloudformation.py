@@ -5,34 +5,15 @@ Identical rendered files are linted once: the templates vary with use_volume
 python_version and use_volume.
 """
 
-import hashlib
 import json
 import shutil
 import subprocess
 
 import pytest
 import yaml
-from conftest import MATRIX, require
+from conftest import CloudFormationLoader, distinct_files, require
 
 TEMPLATES = ("infra/bootstrap.yaml", "infra/service.yaml")
-
-
-class CloudFormationLoader(yaml.SafeLoader):
-    """Read CloudFormation YAML; the short-form tags keep their value under the tag's name."""
-
-
-CloudFormationLoader.add_multi_constructor(
-    "!",
-    lambda loader, suffix, node: {
-        suffix: (
-            loader.construct_scalar(node)
-            if isinstance(node, yaml.ScalarNode)
-            else loader.construct_sequence(node, deep=True)
-            if isinstance(node, yaml.SequenceNode)
-            else loader.construct_mapping(node, deep=True)
-        )
-    },
-)
 
 
 def load(path):
@@ -44,18 +25,13 @@ def load(path):
 def unique_files(baked, tmp_path_factory):
     """Copy each distinct rendered template and Dockerfile once into a fresh folder."""
     root = tmp_path_factory.mktemp("rendered")
-    copies = {}
-    for options in MATRIX:
-        project = baked(options)
-        for relative in (*TEMPLATES, "Dockerfile"):
-            source = project / relative
-            digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
-            if digest not in copies:
-                target = root / digest / relative
-                target.parent.mkdir(parents=True)
-                shutil.copyfile(source, target)
-                copies[digest] = target
-    return root, sorted(copies.values())
+    copies = []
+    for relative in (*TEMPLATES, "Dockerfile"):
+        for number, source in enumerate(distinct_files(baked, relative)):
+            target = root / str(number) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copies.append(shutil.copyfile(source, target))
+    return root, sorted(copies)
 
 
 @pytest.fixture(scope="module")

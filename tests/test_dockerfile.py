@@ -1,24 +1,14 @@
 """Every rendered Dockerfile passes hadolint and keeps the image's promises."""
 
-import hashlib
 import subprocess
 
 import pytest
-from conftest import MATRIX, require
-
-
-def unique_dockerfiles(baked):
-    """Return one Dockerfile path per distinct rendered content."""
-    by_content = {}
-    for options in MATRIX:
-        path = baked(options) / "Dockerfile"
-        by_content.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), path)
-    return list(by_content.values())
+from conftest import distinct_files, require
 
 
 @pytest.fixture(scope="module")
 def dockerfiles(baked):
-    return unique_dockerfiles(baked)
+    return list(distinct_files(baked, "Dockerfile"))
 
 
 def test_hadolint_passes_at_warning_level(dockerfiles):

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP = Path("/sys/fs/cgroup")
-# What one worker needs under load, measured in benchmarks/ (Python, Flask and
-# gunicorn's worker, plus headroom for request buffers).
+# The memory budgeted per worker: benchmarks/ measured about 20 MiB added per
+# worker under load; the rest is headroom for request buffers and your own code.
 WORKER_MEMORY_BYTES = 96 * 1024 * 1024
 # Memory kept free for the gunicorn arbiter and the page cache.
 RESERVED_MEMORY_BYTES = 96 * 1024 * 1024

@@ -10,9 +10,8 @@ def environ(tmp_path):
     """Return the environment the app is created from, one per test."""
     return {
         "LOG_LEVEL": "INFO",
-{%- if cookiecutter.use_volume %}
+        # Read only where the file store exists: an unset DATA_DIR means no file store.
         "DATA_DIR": str(tmp_path),
-{%- endif %}
     }
 
 

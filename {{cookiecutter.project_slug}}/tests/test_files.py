@@ -3,6 +3,8 @@ import os
 
 import pytest
 
+from {{ cookiecutter.package_name }} import create_app
+
 
 def read(client, name):
     """Return the status and bytes of GET /files/<name>, closing the file it streams."""
@@ -99,3 +101,21 @@ def test_failed_write_keeps_the_previous_version(client, tmp_path, monkeypatch):
     assert response.status_code == 500
     assert read(client, "keep.txt") == (200, b"old")
     assert sorted(os.listdir(tmp_path)) == ["keep.txt"]
+
+
+def test_readyz_is_unavailable_without_a_writable_data_folder(environ, tmp_path):
+    """Readiness answers a JSON 503 naming the data folder when it cannot be written."""
+    environ["DATA_DIR"] = str(tmp_path / "missing")
+    response = create_app(environ).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+    assert response.json["check"] == "data_dir"
+    assert "missing" in response.json["reason"]
+
+
+def test_without_data_dir_there_is_no_file_store(environ):
+    """An unset DATA_DIR means no /files route and no data folder check."""
+    del environ["DATA_DIR"]
+    client = create_app(environ).test_client()
+    assert client.get("/files").status_code == 404
+    assert client.get("/readyz").json == {"status": "ready"}

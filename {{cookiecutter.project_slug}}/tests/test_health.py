@@ -1,3 +1,8 @@
+import pytest
+
+from {{ cookiecutter.package_name }} import health
+
+
 def test_healthz_answers_ok(client):
     """Liveness answers 200 with a JSON status."""
     response = client.get("/healthz")
@@ -10,19 +15,37 @@ def test_readyz_answers_ready(client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json == {"status": "ready"}
-{%- if cookiecutter.use_volume %}
 
 
-def test_readyz_is_unavailable_without_a_writable_data_folder(environ, tmp_path):
-    """Readiness answers a JSON 503 with a reason when the volume cannot be written."""
-    from {{ cookiecutter.package_name }} import create_app
+def test_readyz_names_the_first_registered_check_that_fails(app, client):
+    """Readiness runs the checks in order and answers a JSON 503 naming the one that failed."""
+    ran = []
 
-    environ["DATA_DIR"] = str(tmp_path / "missing")
-    response = create_app(environ).test_client().get("/readyz")
+    def check(name, reason):
+        def run():
+            ran.append(name)
+            return reason
+
+        return run
+
+    health.register_check(app, "cache", check("cache", None))
+    health.register_check(app, "queue", check("queue", "queue is unreachable"))
+    health.register_check(app, "last", check("last", "never reached"))
+    response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json["status"] == "unavailable"
-    assert "missing" in response.json["reason"]
-{%- endif %}
+    assert response.json == {
+        "status": "unavailable",
+        "check": "queue",
+        "reason": "queue is unreachable",
+    }
+    assert ran == ["cache", "queue"]
+
+
+def test_a_check_name_is_registered_once(app):
+    """Two features cannot register checks under the same name."""
+    health.register_check(app, "cache", lambda: None)
+    with pytest.raises(ValueError, match="'cache' is already registered"):
+        health.register_check(app, "cache", lambda: None)
 
 
 def test_health_routes_refuse_other_methods(client):

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 
@@ -13,18 +14,23 @@ def test_defaults_apply_when_the_environment_is_empty():
     assert settings.max_request_bytes == 10 * 1024 * 1024
     assert settings.web_concurrency is None
     assert settings.threads is None
-{%- if cookiecutter.use_volume %}
-    assert str(settings.data_dir) == "/data"
-{%- endif %}
+    assert settings.data_dir is None
 
 
 def test_values_are_read_from_the_environment():
     """Each setting is read from its environment variable."""
     settings = load_settings(
-        {"PORT": "9000", "LOG_LEVEL": "debug", "WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "2"}
+        {
+            "PORT": "9000",
+            "LOG_LEVEL": "debug",
+            "WEB_CONCURRENCY": "3",
+            "GUNICORN_THREADS": "2",
+            "DATA_DIR": "/data",
+        }
     )
     assert (settings.port, settings.log_level) == (9000, "DEBUG")
     assert (settings.web_concurrency, settings.threads) == (3, 2)
+    assert settings.data_dir == Path("/data")
 
 
 @pytest.mark.parametrize(
@@ -35,9 +41,7 @@ def test_values_are_read_from_the_environment():
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of"),
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY=0 is out of range"),
         ({"MAX_REQUEST_BYTES": "-1"}, "MAX_REQUEST_BYTES=-1 is out of range"),
-{%- if cookiecutter.use_volume %}
         ({"DATA_DIR": "relative/path"}, "DATA_DIR='relative/path' must be an absolute path"),
-{%- endif %}
     ],
 )
 def test_bad_values_stop_start_up_with_a_clear_message(environ, message):

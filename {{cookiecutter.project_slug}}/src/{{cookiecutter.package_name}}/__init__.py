@@ -29,6 +29,6 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     openapi.document_views(app, health.OPENAPI_PATHS)
     api.register_blueprint(greetings.bp)
 {%- if cookiecutter.use_volume %}
-    api.register_blueprint(files.bp)
+    files.init_app(app, api)
 {%- endif %}
     return app

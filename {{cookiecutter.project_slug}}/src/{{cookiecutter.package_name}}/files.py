@@ -3,13 +3,15 @@
 import os
 import re
 import tempfile
+from functools import partial
 from pathlib import Path
 
-from flask import abort, current_app, request, send_file
+from flask import Flask, abort, current_app, request, send_file
 from flask.wrappers import Response
-from flask_smorest import Blueprint
+from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
 
+from . import health
 from .errors import ErrorSchema
 
 bp = Blueprint("files", __name__, url_prefix="/files", description="Files on the service's volume.")
@@ -38,6 +40,25 @@ class FileList(Schema):
 class StoredFile(Schema):
     name = fields.String(required=True, metadata={"example": "report.csv"})
     bytes = fields.Integer(required=True, metadata={"example": 8})
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Serve /files from DATA_DIR and make readiness depend on it; without DATA_DIR, do nothing."""
+    data_dir = app.config["SETTINGS"].data_dir
+    if data_dir is None:
+        return
+    api.register_blueprint(bp)
+    health.register_check(app, "data_dir", partial(_unwritable_reason, data_dir))
+
+
+def _unwritable_reason(data_dir: Path) -> str | None:
+    # A real write, because a mounted but read-only or full volume passes os.access().
+    try:
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as error:
+        return f"data folder {data_dir} is not writable: {error.strerror}"
+    return None
 
 
 def _data_dir() -> Path:

@@ -1,18 +1,25 @@
-"""Liveness and readiness probes for Docker, ECS and the load balancer."""
-{%- if cookiecutter.use_volume %}
+"""Liveness and readiness probes for Docker, ECS and the load balancer.
 
-import tempfile
-{%- endif %}
+Features add what readiness depends on with register_check() in their own
+init_app; /readyz runs every registered check and names the first that fails.
+"""
 
-from flask import Blueprint, current_app, jsonify
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.wrappers import Response
 
 bp = Blueprint("health", __name__)
+
+# A readiness check returns None when its dependency is usable, else the reason it is not.
+ReadinessCheck = Callable[[], str | None]
+_CHECKS = "readiness_checks"
 
 
 def _status_body(*statuses: str, reason: bool = False) -> dict:
     properties = {"status": {"type": "string", "enum": list(statuses)}}
     if reason:
+        properties["check"] = {"type": "string", "description": "The check that failed"}
         properties["reason"] = {"type": "string"}
     return {
         "application/json": {
@@ -48,7 +55,7 @@ OPENAPI_PATHS = {
             "responses": {
                 "200": {"description": "Ready", "content": _status_body("ready")},
                 "503": {
-                    "description": "Not ready; the reason says why",
+                    "description": "Not ready; the failed check and the reason say why",
                     "content": _status_body("unavailable", reason=True),
                 },
                 "default": "DEFAULT_ERROR",
@@ -66,20 +73,17 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Answer 200 when the service can do its work, 503 with a reason when not."""
-    reason = _not_ready_reason(current_app.config["SETTINGS"])
-    if reason:
-        return jsonify(status="unavailable", reason=reason), 503
+    """Answer 200 when every registered check passes, 503 naming the first that fails."""
+    for name, check in current_app.extensions.get(_CHECKS, {}).items():
+        reason = check()
+        if reason:
+            return jsonify(status="unavailable", check=name, reason=reason), 503
     return jsonify(status="ready"), 200
 
 
-def _not_ready_reason(settings) -> str | None:
-{%- if cookiecutter.use_volume %}
-    # A real write, because a mounted but read-only or full volume passes os.access().
-    try:
-        with tempfile.TemporaryFile(dir=settings.data_dir):
-            pass
-    except OSError as error:
-        return f"data folder {settings.data_dir} is not writable: {error.strerror}"
-{%- endif %}
-    return None
+def register_check(app: Flask, name: str, check: ReadinessCheck) -> None:
+    """Make readiness depend on check, run on every /readyz in the order registered."""
+    checks = app.extensions.setdefault(_CHECKS, {})
+    if name in checks:
+        raise ValueError(f"a readiness check named {name!r} is already registered")
+    checks[name] = check

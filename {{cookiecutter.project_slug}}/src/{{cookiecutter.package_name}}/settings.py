@@ -3,9 +3,7 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-{%- if cookiecutter.use_volume %}
 from pathlib import Path
-{%- endif %}
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -21,9 +19,8 @@ class Settings:
     max_request_bytes: int
     web_concurrency: int | None
     threads: int | None
-{%- if cookiecutter.use_volume %}
-    data_dir: Path
-{%- endif %}
+    # Where the file store keeps its files; None (DATA_DIR unset) means no file store.
+    data_dir: Path | None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,9 +34,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         web_concurrency=_optional_integer(env, "WEB_CONCURRENCY", low=1, high=64),
         threads=_optional_integer(env, "GUNICORN_THREADS", low=1, high=64),
-{%- if cookiecutter.use_volume %}
-        data_dir=_absolute_path(env, "DATA_DIR", default="/data"),
-{%- endif %}
+        data_dir=_optional_absolute_path(env, "DATA_DIR"),
     )
 
 
@@ -66,12 +61,12 @@ def _choice(env: Mapping[str, str], name: str, *, default: str, choices: tuple[s
     if value not in choices:
         raise SettingsError(f"{name}={value!r} is not one of {', '.join(choices)}")
     return value
-{%- if cookiecutter.use_volume %}
 
 
-def _absolute_path(env: Mapping[str, str], name: str, *, default: str) -> Path:
-    raw = env.get(name, "").strip() or default
+def _optional_absolute_path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
     if not raw.startswith("/"):
         raise SettingsError(f"{name}={raw!r} must be an absolute path")
     return Path(raw)
-{%- endif %}

@@ -12,16 +12,32 @@ from pathlib import Path
 
 PACKAGE = "src/{package_name}"
 
+# Where each option acts, in two tables: tests/test_hooks.py checks that together
+# they name every file that mentions the option.
+#
 # option -> value -> paths that value does not need (relative to the project).
 UNNEEDED = {
     "use_volume": {
-        False: [f"{PACKAGE}/files.py", "tests/test_files.py"],
+        False: [f"{PACKAGE}/files.py", "tests/test_files.py", "infra/volume.yaml"],
     },
     "ci_provider": {
         "github": [".gitlab-ci.yml"],
         "gitlab": [".github"],
         "none": [".github", ".gitlab-ci.yml"],
     },
+}
+
+# option -> the files kept whatever its value, where a Jinja conditional acts on it
+# because it is clearer there than a file of its own.
+CONDITIONAL_IN = {
+    "use_volume": [
+        f"{PACKAGE}/__init__.py",  # the app factory imports and initialises the file store
+        "compose.yaml",  # the named volume and DATA_DIR
+        "Dockerfile",  # the /data mount point, owned by the app user
+        "Makefile",  # make run with a local data folder
+        "README.md",
+    ],
+    "ci_provider": ["README.md"],
 }
 
 

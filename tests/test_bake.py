@@ -13,6 +13,8 @@ import pytest
 import yaml
 from conftest import MATRIX, TEMPLATE, CloudFormationLoader, matrix_params
 
+from test_hooks import post
+
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#|cookiecutter\.(?!json)[a-z_]+")
 PARSERS = {
     ".json": json.loads,
@@ -44,25 +46,26 @@ def test_no_unrendered_jinja_in_paths_or_contents(baked, options):
 
 @pytest.mark.parametrize("options", matrix_params())
 def test_option_files_are_present_or_absent(baked, options):
-    """Each option brings the files it needs and leaves out the rest."""
-    present = relative(baked(options))
-    package = "src/orders_service"
-    volume_files = {f"{package}/files.py", "tests/test_files.py"}
-    github_files = {
-        ".github/workflows/ci.yml",
-        ".github/workflows/deploy.yml",
-        ".github/dependabot.yml",
+    """Each option keeps the files its value needs; the hook's table removes the rest."""
+    project = baked(options)
+    package = "orders_service"
+    removed = set(post.unneeded_paths({**options, "package_name": package}))
+    optional = {
+        path.format(package_name=package)
+        for by_value in post.UNNEEDED.values()
+        for paths in by_value.values()
+        for path in paths
     }
-    assert (volume_files <= present) is options["use_volume"]
-    assert not (volume_files & present) or options["use_volume"]
-    assert (github_files <= present) is (options["ci_provider"] == "github")
-    assert not any(p.startswith(".github/") for p in present) or options["ci_provider"] == "github"
-    assert (".gitlab-ci.yml" in present) is (options["ci_provider"] == "gitlab")
+    for path in sorted(optional):
+        assert (project / path).exists() is (path not in removed), path
+    present = relative(project)
     for always in (
         "Dockerfile",
         ".dockerignore",
         "compose.yaml",
-        "compose.ecs.yaml",
+        "compose.override.yaml",
+        "infra/bootstrap.yaml",
+        "infra/service.yaml",
         "Makefile",
         "README.md",
         ".cookiecutter.json",
@@ -70,7 +73,7 @@ def test_option_files_are_present_or_absent(baked, options):
         "requirements.txt",
         "requirements-dev.txt",
         "pyproject.toml",
-        f"{package}/__init__.py",
+        f"src/{package}/__init__.py",
     ):
         assert always in present
 

@@ -46,8 +46,13 @@ def engine():
         pytest.skip("no Docker engine is reachable (start one to run the container tier)")
 
 
+# compose.yaml alone is the Fargate task (make up-ecs); with the override, the dev stack (make up).
+FARGATE = ("compose.yaml",)
+DEVELOPMENT = ("compose.yaml", "compose.override.yaml")
+
+
 class Stack:
-    """One baked project, its image, and its compose.ecs.yaml stack."""
+    """One baked project, its image, and its compose.yaml stack."""
 
     def __init__(self, project, options):
         self.project = project
@@ -57,9 +62,10 @@ class Stack:
         self.volume = options["use_volume"]
         self.env = {**os.environ, "IMAGE": self.image, "HOST_PORT": str(self.port)}
 
-    def compose(self, *args, file="compose.ecs.yaml", check=True):
+    def compose(self, *args, files=FARGATE, check=True):
+        options = [option for file in files for option in ("-f", file)]
         return subprocess.run(
-            ["docker", "compose", "-f", file, "-p", self.name, *args],
+            ["docker", "compose", *options, "-p", self.name, *args],
             cwd=self.project,
             env=self.env,
             capture_output=True,
@@ -100,9 +106,9 @@ def stack(request, engine, baked):
 
 
 def test_compose_files_are_valid(stack):
-    """Both compose files pass `docker compose config -q`."""
-    for file in ("compose.yaml", "compose.ecs.yaml"):
-        result = stack.compose("config", "--quiet", file=file, check=False)
+    """The Fargate and development configurations pass `docker compose config -q`."""
+    for files in (FARGATE, DEVELOPMENT):
+        result = stack.compose("config", "--quiet", files=files, check=False)
         assert result.returncode == 0, result.stderr
 
 
@@ -204,15 +210,21 @@ def test_stop_is_graceful_and_finishes_the_request_in_flight(stack):
 
 
 def test_development_stack_serves_with_the_source_mounted(stack):
-    """compose.yaml builds, mounts the source and becomes healthy."""
+    """compose.yaml with its override mounts the source, stays read-only and becomes healthy."""
     stack.compose("stop", "app")
     result = stack.compose(
-        "up", "--detach", "--wait", "--wait-timeout", "60", file="compose.yaml", check=False
+        "up", "--detach", "--wait", "--wait-timeout", "60", files=DEVELOPMENT, check=False
     )
     try:
-        logs = stack.compose("logs", file="compose.yaml", check=False).stdout
+        logs = stack.compose("logs", files=DEVELOPMENT, check=False).stdout
         assert result.returncode == 0, result.stderr + logs[-3000:]
         status, _, _ = stack.request("GET", "/healthz")
         assert status == 200
+        container = stack.compose("ps", "--all", "--quiet", "app", files=DEVELOPMENT).stdout
+        inspect = json.loads(docker("inspect", container.strip()).stdout)[0]
+        assert inspect["HostConfig"]["ReadonlyRootfs"] is True
+        mounts = {mount["Destination"]: mount["RW"] for mount in inspect["Mounts"]}
+        assert mounts["/app/src"] is False
+        assert "--reload" in inspect["Config"]["Cmd"]
     finally:
-        stack.compose("down", "--volumes", file="compose.yaml", check=False)
+        stack.compose("down", "--volumes", files=DEVELOPMENT, check=False)

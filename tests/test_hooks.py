@@ -144,7 +144,7 @@ def test_rendered_context_survives_quotes_and_backslashes(name):
         ({"use_volume": True, "ci_provider": "github"}, [".gitlab-ci.yml"]),
         (
             {"use_volume": False, "ci_provider": "gitlab"},
-            ["src/pkg/files.py", "tests/test_files.py", ".github"],
+            ["src/pkg/files.py", "tests/test_files.py", "infra/volume.yaml", ".github"],
         ),
         ({"use_volume": True, "ci_provider": "none"}, [".github", ".gitlab-ci.yml"]),
     ],

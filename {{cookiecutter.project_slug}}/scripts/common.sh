@@ -9,6 +9,8 @@ export AWS_DEFAULT_REGION="$AWS_REGION"
 export AWS_PAGER=""
 BOOTSTRAP_STACK="$SERVICE_NAME-bootstrap"
 SERVICE_STACK="$SERVICE_NAME-service"
+# Deployed only where infra/volume.yaml exists (the volume option); the data outlives the service.
+VOLUME_STACK="$SERVICE_NAME-volume"
 
 step() { printf '==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }

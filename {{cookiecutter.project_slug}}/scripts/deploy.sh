@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploy {{ cookiecutter.project_slug }} to AWS ECS on Fargate: bootstrap stack, image, service stack.
+# Deploy {{ cookiecutter.project_slug }} to AWS ECS on Fargate: bootstrap stack, image, volume and service stacks.
 #
 # Settings (environment variables or `make deploy NAME=value`):
 #   IMAGE_URI        deploy this image and skip the build and push
@@ -21,6 +21,11 @@ VPC_ID="${VPC_ID:-}"
 SUBNET_IDS="${SUBNET_IDS:-}"
 CERTIFICATE_ARN="${CERTIFICATE_ARN:-}"
 SERVICE_PARAMETERS="${SERVICE_PARAMETERS:-}"
+VOLUME_TEMPLATE=infra/volume.yaml
+# Set by deploy_bootstrap: whether this runs as the CI deploy role, which changes no stack but the service's.
+AS_DEPLOY_ROLE=false
+# The volume stack's outputs, as service stack parameters (empty without a volume).
+VOLUME_PARAMETERS=()
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -82,6 +87,7 @@ deploy_bootstrap() {
     role_arn="$(stack_output "$BOOTSTRAP_STACK" DeployRoleArn)"
     # CI runs as the deploy role, which may not change the stack that grants it.
     if [[ "$role_arn" == arn:*:role/* && "$CALLER_ARN" == *":assumed-role/${role_arn##*/}/"* ]]; then
+      AS_DEPLOY_ROLE=true
       note "running as its deploy role: using it as it is"
       return
     fi
@@ -147,14 +153,16 @@ build_image() {
   docker push "$IMAGE_URI"
 }
 
-# The service stack's network: given, kept from the last deploy, or the default VPC.
+# The network of the volume and service stacks: given, kept from the last deploy, or the default VPC.
 choose_network() {
+  step "network"
   if [[ -n "$VPC_ID" || -n "$SUBNET_IDS" ]]; then
     [[ -n "$VPC_ID" && -n "$SUBNET_IDS" ]] ||
       die "set VPC_ID and SUBNET_IDS together." "Example: VPC_ID=vpc-0abc SUBNET_IDS=subnet-0a,subnet-0b make deploy"
     return
   fi
-  if [[ "$(stack_status "$SERVICE_STACK")" != NONE ]]; then
+  if [[ "$(stack_status "$SERVICE_STACK")" != NONE ]] &&
+    [[ ! -f "$VOLUME_TEMPLATE" || "$(stack_status "$VOLUME_STACK")" != NONE ]]; then
     note "network: as in the last deploy"
     return
   fi
@@ -175,10 +183,30 @@ choose_network() {
   note "network: default VPC $VPC_ID, subnets $SUBNET_IDS"
 }
 
+# The volume stack, where the repo has infra/volume.yaml: its outputs are the service's volume.
+deploy_volume() {
+  [[ -f "$VOLUME_TEMPLATE" ]] || return 0
+  step "volume stack $VOLUME_STACK (EFS file system for /data)"
+  if [[ "$AS_DEPLOY_ROLE" == true ]]; then
+    [[ "$(stack_status "$VOLUME_STACK")" != NONE ]] ||
+      die "stack $VOLUME_STACK does not exist, and the deploy role may not create it." \
+        "Run the first deploy with your own AWS credentials: make deploy"
+    note "running as the deploy role: using it as it is"
+  else
+    local params=("ServiceName=$SERVICE_NAME")
+    [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
+    deploy_stack "$VOLUME_STACK" "$VOLUME_TEMPLATE" "${params[@]}"
+  fi
+  local output
+  for output in FileSystemId AccessPointId FileSystemSecurityGroupId; do
+    VOLUME_PARAMETERS+=("$output=$(stack_output "$VOLUME_STACK" "$output")")
+  done
+}
+
 deploy_service() {
   step "service stack $SERVICE_STACK"
-  choose_network
   local params=("ServiceName=$SERVICE_NAME" "ImageUri=$IMAGE_URI")
+  params+=(${VOLUME_PARAMETERS[@]+"${VOLUME_PARAMETERS[@]}"})
   [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
   [[ -z "$CERTIFICATE_ARN" ]] || params+=("CertificateArn=$CERTIFICATE_ARN")
   local extra
@@ -210,6 +238,8 @@ print_url() {
 check_tools
 deploy_bootstrap
 build_image
+choose_network
+deploy_volume
 deploy_service
 wait_for_service
 print_url

@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Delete {{ cookiecutter.project_slug }} from AWS: the service stack, then the bootstrap stack.
+# Delete {{ cookiecutter.project_slug }} from AWS: the service, volume (if any) and bootstrap stacks.
 #
 # Asks for the service name first; without a terminal, set CONFIRM=<service name>.
-# Kept on purpose, and named at the end: the ECR repository with its images.
-{%- if cookiecutter.use_volume %}
-# And the EFS file system, with the data of /data.
-{%- endif %}
+# Kept on purpose, and named at the end: the ECR repository with its images, and the
+# EFS file system of the volume stack with the data of /data.
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
@@ -28,9 +26,9 @@ confirm() {
     return
   fi
   [[ -t 0 ]] ||
-    die "not confirmed." "Run it again with CONFIRM=$SERVICE_NAME to delete $SERVICE_STACK and $BOOTSTRAP_STACK."
+    die "not confirmed." "Run it again with CONFIRM=$SERVICE_NAME to delete the stacks ${STACKS[*]}."
   local answer
-  read -r -p "Delete $SERVICE_STACK and $BOOTSTRAP_STACK in $AWS_REGION? Type $SERVICE_NAME to confirm: " answer
+  read -r -p "Delete the stacks ${STACKS[*]} in $AWS_REGION? Type $SERVICE_NAME to confirm: " answer
   [[ "$answer" == "$SERVICE_NAME" ]] || die "not confirmed; nothing was deleted."
 }
 
@@ -50,13 +48,17 @@ delete_stack() {
   note "deleted"
 }
 
+# In this order: the service mounts the volume and pushes to the bootstrap stack's repository.
+STACKS=("$SERVICE_STACK" "$VOLUME_STACK" "$BOOTSTRAP_STACK")
+
 check_tools
 confirm
 # Read what the stacks keep before they are gone, to name it afterwards.
 REPOSITORY="$(output_or_none "$BOOTSTRAP_STACK" RepositoryUri)"
-FILE_SYSTEM="$(output_or_none "$SERVICE_STACK" FileSystemId)"
-delete_stack "$SERVICE_STACK"
-delete_stack "$BOOTSTRAP_STACK"
+FILE_SYSTEM="$(output_or_none "$VOLUME_STACK" FileSystemId)"
+for stack in "${STACKS[@]}"; do
+  delete_stack "$stack"
+done
 
 step "done; kept on purpose, delete by hand when no longer needed:"
 if [[ "$REPOSITORY" == */* ]]; then

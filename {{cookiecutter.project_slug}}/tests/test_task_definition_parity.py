@@ -1,4 +1,4 @@
-"""compose.ecs.yaml runs the container as the ECS task definition in infra/service.yaml does.
+"""compose.yaml runs the container as the ECS task definition in infra/service.yaml does.
 
 Edit one and forget the other, and these tests say which setting drifted, before a deploy.
 """
@@ -32,14 +32,53 @@ def _construct_intrinsic(loader, tag_suffix, node):
 CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
 
 
-def resolve_defaults(value, parameters):
-    """Replace {"Ref": parameter} with the parameter's Default: a deploy without overrides."""
+# What `make deploy` gives the service stack from the volume stack's outputs, when the
+# repo has a volume; any well-formed IDs do here.
+VOLUME_OUTPUTS = {
+    "FileSystemId": "fs-0123456789abcdef0",
+    "AccessPointId": "fsap-0123456789abcdef0",
+    "FileSystemSecurityGroupId": "sg-0123456789abcdef0",
+}
+NO_VALUE = object()  # AWS::NoValue: the property or list item is left out
+
+
+def deployed_parameters(template) -> dict:
+    """The parameters of `make deploy` without overrides: the defaults, and the volume's IDs."""
+    values = {name: p["Default"] for name, p in template["Parameters"].items() if "Default" in p}
+    if (ROOT / "infra" / "volume.yaml").exists():
+        values.update(VOLUME_OUTPUTS)
+    return values
+
+
+def evaluate(condition, parameters, conditions) -> bool:
+    """Evaluate a condition of the template's Conditions section."""
+    ((function, argument),) = condition.items()
+    if function == "Condition":
+        return evaluate(conditions[argument], parameters, conditions)
+    if function == "Fn::Equals":
+        left, right = (resolve(item, parameters, conditions) for item in argument)
+        return left == right
+    results = [evaluate(item, parameters, conditions) for item in argument]
+    operators = {"Fn::Not": lambda r: not r[0], "Fn::And": all, "Fn::Or": any}
+    return operators[function](results)
+
+
+def resolve(value, parameters, conditions):
+    """Resolve Ref to parameters and Fn::If by the conditions, as CloudFormation would."""
     if isinstance(value, dict):
-        if set(value) == {"Ref"} and "Default" in parameters.get(value["Ref"], {}):
-            return parameters[value["Ref"]]["Default"]
-        return {key: resolve_defaults(item, parameters) for key, item in value.items()}
+        if set(value) == {"Ref"} and value["Ref"] == "AWS::NoValue":
+            return NO_VALUE
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        if set(value) == {"Fn::If"}:
+            name, when_true, when_false = value["Fn::If"]
+            chosen = when_true if evaluate(conditions[name], parameters, conditions) else when_false
+            return resolve(chosen, parameters, conditions)
+        items = {key: resolve(item, parameters, conditions) for key, item in value.items()}
+        return {key: item for key, item in items.items() if item is not NO_VALUE}
     if isinstance(value, list):
-        return [resolve_defaults(item, parameters) for item in value]
+        items = [resolve(item, parameters, conditions) for item in value]
+        return [item for item in items if item is not NO_VALUE]
     return value
 
 
@@ -64,7 +103,7 @@ def task_definition():
     text = (ROOT / "infra" / "service.yaml").read_text()
     template = yaml.load(text, CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
     properties = template["Resources"]["TaskDefinition"]["Properties"]
-    return resolve_defaults(properties, template["Parameters"])
+    return resolve(properties, deployed_parameters(template), template.get("Conditions", {}))
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +114,8 @@ def container(task_definition):
 
 @pytest.fixture(scope="module")
 def service():
-    compose = yaml.safe_load((ROOT / "compose.ecs.yaml").read_text())
+    # compose.yaml alone, as `make up-ecs` runs it: the override is for development only.
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     return compose["services"]["app"]
 
 

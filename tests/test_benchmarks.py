@@ -11,6 +11,7 @@ report = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(report)
 
 MiB = 1024 * 1024
+STORED = TEMPLATE / "benchmarks" / "results" / "latest.json"
 
 
 def wrk_output(**fields) -> str:
@@ -85,6 +86,26 @@ def results():
     }
     data["targets"] = report.evaluate_targets(data)
     return data
+
+
+@pytest.fixture
+def stored():
+    """The result of the last `make bench` run, its targets judged again by today's code."""
+    data = json.loads(STORED.read_text())
+    data["targets"] = report.evaluate_targets(data)
+    return data
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    """Each Markdown table in text, as rows of cells (the header and the rule included)."""
+    found, previous = [], ""
+    for line in text.splitlines():
+        if line.startswith("|"):
+            if not previous.startswith("|"):
+                found.append([])
+            found[-1].append([cell.strip() for cell in line[1:-1].split("|")])
+        previous = line
+    return found
 
 
 def test_wrk_summary_line_becomes_rates_and_milliseconds():
@@ -172,3 +193,28 @@ def test_readmes_carry_one_pair_of_markers(readme, start, end):
     text = (TEMPLATE / readme).read_text()
     assert text.count(start) == 1 and text.count(end) == 1
     assert text.index(start) < text.index(end)
+
+
+def test_stored_result_renders_tables_a_row_per_measure(stored):
+    """The stored run renders every measure compared and a row per target, run and size."""
+    comparison, targets, models, sizing = tables(report.render_markdown(stored))
+    api = stored["api_route"]["label"]
+    assert [row[0] for row in comparison[2:]] == [
+        "GET /healthz requests/s",
+        "GET /healthz p99 ms",
+        f"{api} requests/s",
+        f"{api} p99 ms",
+        "cold build s",
+        "warm rebuild s (code edit)",
+        "image MiB added over the base",
+        "start to healthy s",
+        "docker stop s",
+        "requests dropped in flight at stop (served / turned away after)",
+        "peak memory MiB",
+    ]
+    assert [row[0] for row in targets[2:]] == [t["target"] for t in stored["targets"]]
+    assert len(models) == 2 + len(stored["worker_models"])
+    assert len(sizing) == 2 + len(stored["sizing"])
+    for header, rule, *rows in (comparison, targets, models, sizing):
+        assert rule == ["---"] * len(header)
+        assert all(len(row) == len(header) for row in rows)

@@ -1,7 +1,12 @@
-"""Turn benchmark measurements into numbers, verdicts and Markdown tables (no I/O here)."""
+"""Turn benchmark measurements into numbers, verdicts and Markdown tables (no I/O here).
+
+The shape of one run's results is declared here, once: run.py fills it phase by
+phase and writes it as results/latest.json, these functions read it.
+"""
 
 import json
 import re
+from typing import NotRequired, TypedDict
 
 MiB = 1024 * 1024
 RESULT_PREFIX = "BENCH_RESULT "
@@ -9,7 +14,169 @@ RESULT_PREFIX = "BENCH_RESULT "
 JINJA_DELIMITERS = ("{{", "{%", "{#")
 
 
-def parse_wrk(output: str) -> dict:
+# ---- the shape of results/latest.json: config.json as read, then what run.py measured
+
+
+class Wrk(TypedDict):
+    threads: int
+    connections: int
+    duration_s: int
+    timeout_s: int
+
+
+class Route(TypedDict):
+    method: str
+    path: str
+    body: NotRequired[dict]
+
+
+class Size(TypedDict):
+    cpu: int  # Fargate CPU units: 1024 is one vCPU
+    memory: int  # MiB
+
+
+class WorkerModel(TypedDict):
+    worker_class: str
+    workers: int
+    threads: int
+
+
+class WorkerModels(TypedDict):
+    sizes: list[Size]
+    variants: list[WorkerModel]
+
+
+class Config(TypedDict):
+    _comment: NotRequired[str]
+    wrk: Wrk
+    rounds: int
+    compare_cpus: float
+    compare_memory_mib: int
+    api_routes: list[Route]
+    fargate_sizes: list[Size]
+    worker_models: WorkerModels
+    memory_target_fraction: float
+
+
+class Machine(TypedDict):
+    nproc: int
+    memory_bytes: int
+    kernel: str
+
+
+class Versions(TypedDict):
+    docker_server: str
+    docker_client: str
+    cgroup: str
+    buildx: str
+    wrk: str
+    python_host: str
+
+
+class StaticTier(TypedDict):
+    seconds: float
+    exit_code: int
+    summary: str  # pytest's last line
+
+
+class Build(TypedDict):
+    image: str
+    cold_s: float
+    warm_s: float  # after a code-only edit
+    added_bytes: int  # over base_image
+    base_image: str
+
+
+class Builds(TypedDict):
+    project: Build
+    baseline: Build
+
+
+class ApiRoute(Route):
+    label: str  # "POST /api/v1/greetings"
+
+
+class Load(TypedDict):
+    """One wrk run on one route."""
+
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int  # socket errors and timeouts
+    non_2xx: int
+
+
+class BestLoad(Load):
+    rounds_rps: list[float]
+
+
+class Loads(TypedDict):
+    healthz: Load
+    api: Load
+
+
+class BestLoads(TypedDict):
+    healthz: BestLoad
+    api: BestLoad
+
+
+class Stop(TypedDict):
+    seconds: float
+    served: int
+    dropped: int  # open before the stop began, never answered
+    turned_away: int  # opened after it
+
+
+class Side(TypedDict):
+    """One service in the side-by-side comparison."""
+
+    start_to_healthy_s: float
+    loads: BestLoads
+    peak_bytes: int
+    stop: Stop
+
+
+class Comparison(TypedDict):
+    project: Side
+    baseline: Side
+
+
+class SizeRun(Size, WorkerModel):
+    """One task size with one worker model (chosen, or derived by gunicorn.conf.py)."""
+
+    cpus_run: float
+    cpus_capped: bool  # the host has fewer cores than the size
+    worker_boots: int
+    idle_bytes: int
+    peak_bytes: int
+    oom_killed: bool
+    loads: Loads
+
+
+class Verdict(TypedDict):
+    target: str
+    measured: str
+    held: bool
+
+
+class Results(TypedDict):
+    date: str
+    machine: Machine
+    versions: Versions
+    config: Config
+    static_command: str
+    static_tier: NotRequired[StaticTier]  # not with --skip-static
+    build: Builds
+    api_route: ApiRoute
+    comparison: Comparison
+    worker_models: list[SizeRun]
+    sizing: list[SizeRun]  # config.json's fargate_sizes, in order
+    targets: list[Verdict]
+
+
+def parse_wrk(output: str) -> Load:
     """Read the JSON line benchmarks/wrk.lua prints into requests/s, p99 and error counts."""
     for line in output.splitlines():
         if line.startswith(RESULT_PREFIX):
@@ -31,7 +198,7 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-def best_round(rounds: list[dict]) -> dict:
+def best_round(rounds: list[Load]) -> BestLoad:
     """Keep the round with the most requests/s: on a shared machine the others lost CPU to noise."""
     best = max(rounds, key=lambda r: r["rps"])
     spread = [r["rps"] for r in rounds]
@@ -44,7 +211,7 @@ def ratio(project: float | None, baseline: float | None) -> float | None:
     return round(project / baseline, 2)
 
 
-def evaluate_targets(results: dict) -> list[dict]:
+def evaluate_targets(results: Results) -> list[Verdict]:
     """Check the issue's targets against one run's numbers."""
     cmp = results["comparison"]
     project, baseline = cmp["project"], cmp["baseline"]
@@ -125,16 +292,16 @@ def evaluate_targets(results: dict) -> list[dict]:
     return targets
 
 
-def _target(name, value, check, fmt, shown=None) -> dict:
+def _target(name, value, check, fmt, shown=None) -> Verdict:
     text = shown if shown is not None else ("n/a" if value is None else fmt.format(value))
     return {"target": name, "measured": text, "held": bool(check(value))}
 
 
-def _ms(load: dict | None) -> str:
+def _ms(load: Load | None) -> str:
     return "n/a" if not load else f"{load['p99_ms']:.1f}"
 
 
-def _rps(load: dict | None) -> str:
+def _rps(load: Load | None) -> str:
     return "n/a" if not load else f"{load['rps']:,.0f}"
 
 
@@ -152,7 +319,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def render_comparison(results: dict) -> str:
+def render_comparison(results: Results) -> str:
     """The generated service against docker init's baseline, with ratios and target verdicts."""
     cmp, build = results["comparison"], results["build"]
     p, b = cmp["project"], cmp["baseline"]
@@ -198,14 +365,14 @@ def render_comparison(results: dict) -> str:
     return _table(header, rows)
 
 
-def render_targets(results: dict) -> str:
+def render_targets(results: Results) -> str:
     rows = [
         [t["target"], t["measured"], "yes" if t["held"] else "**no**"] for t in results["targets"]
     ]
     return _table(["target", "measured", "held"], rows)
 
 
-def render_worker_models(results: dict) -> str:
+def render_worker_models(results: Results) -> str:
     api = results["api_route"]["label"]
     rows = []
     for run in results["worker_models"]:
@@ -225,7 +392,7 @@ def render_worker_models(results: dict) -> str:
     return _table(header, rows)
 
 
-def render_sizing(results: dict) -> str:
+def render_sizing(results: Results) -> str:
     """One row per Fargate size, for the generated README (refuses Jinja delimiters)."""
     api = results["api_route"]["label"]
     rows = []
@@ -267,7 +434,7 @@ def render_sizing(results: dict) -> str:
     return table
 
 
-def render_provenance(results: dict) -> str:
+def render_provenance(results: Results) -> str:
     m, v, w = results["machine"], results["versions"], results["config"]["wrk"]
     return (
         f"Measured {results['date']} by `make bench` on {m['nproc']} cores, "
@@ -278,7 +445,7 @@ def render_provenance(results: dict) -> str:
     )
 
 
-def render_markdown(results: dict) -> str:
+def render_markdown(results: Results) -> str:
     """The whole report: provenance, comparison, targets, worker models, sizing, test tier."""
     static = results.get("static_tier")
     static_text = (

@@ -70,7 +70,7 @@ def sh(*args, env=None, timeout=600, check=True, cwd=None) -> subprocess.Complet
 # ---- machine and tools
 
 
-def describe_machine() -> tuple[dict, dict]:
+def describe_machine() -> tuple[report.Machine, report.Versions]:
     machine = {
         "nproc": os.cpu_count(),
         "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
@@ -187,7 +187,7 @@ class Container:
         model["worker_boots"] = self.logs().count("Booting worker")
         return model
 
-    def stop_under_load(self, path: str = "/healthz", clients: int = 8) -> dict:
+    def stop_under_load(self, path: str = "/healthz", clients: int = 8) -> report.Stop:
         """Time `docker stop` while clients send requests; count requests cut off mid-way.
 
         A request is dropped when its connection was open before the stop began
@@ -239,7 +239,7 @@ class Container:
         sh("docker", "rm", "--force", self.name, check=False)
 
 
-def load(container: Container, route: dict, wrk: dict) -> dict:
+def load(container: Container, route: report.Route, wrk: report.Wrk) -> report.Load:
     """Load one route with wrk for a fixed time at fixed connections."""
     body = json.dumps(route["body"]) if "body" in route else ""
     done = sh(
@@ -252,7 +252,7 @@ def load(container: Container, route: dict, wrk: dict) -> dict:
     return report.parse_wrk(done.stdout)
 
 
-def choose_api_route(container: Container, candidates: list[dict]) -> dict:
+def choose_api_route(container: Container, candidates: list[report.Route]) -> report.ApiRoute:
     """Take the first configured route the generated service answers with a 2xx."""
     for route in candidates:
         data = json.dumps(route["body"]).encode() if "body" in route else None
@@ -269,7 +269,7 @@ def choose_api_route(container: Container, candidates: list[dict]) -> dict:
 # ---- the phases of one run
 
 
-def measure_static_tier() -> dict:
+def measure_static_tier() -> report.StaticTier:
     """Time the template's static test tier over all combinations, once."""
     path = f"{ROOT / '.venv/bin'}:{ROOT / '.venv-checkov/bin'}:{os.environ['PATH']}"
     started = time.perf_counter()
@@ -279,7 +279,9 @@ def measure_static_tier() -> dict:
     return {"seconds": seconds, "exit_code": done.returncode, "summary": lines[-1] if lines else ""}
 
 
-def measure_builds(project: Path, package: str, baseline: Path, python_version: str) -> dict:
+def measure_builds(
+    project: Path, package: str, baseline: Path, python_version: str
+) -> report.Builds:
     base_image = f"python:{python_version}-slim"
     base = image_bytes(base_image)
     builds = {}
@@ -308,7 +310,9 @@ def measure_builds(project: Path, package: str, baseline: Path, python_version: 
     return builds
 
 
-def measure_comparison(images: dict, port: int, api: dict, config: dict) -> dict:
+def measure_comparison(
+    images: dict, port: int, api: report.ApiRoute, config: report.Config
+) -> report.Comparison:
     """Both services at the same CPU quota, loaded in alternation, best round kept."""
     cpus, memory = config["compare_cpus"], config["compare_memory_mib"]
     routes = {"healthz": {"method": "GET", "path": "/healthz"}, "api": api}
@@ -342,7 +346,7 @@ def measure_comparison(images: dict, port: int, api: dict, config: dict) -> dict
             container.remove()
 
 
-def measure_size(image, port, size, api, config, *, role, model=None) -> dict:
+def measure_size(image, port, size, api, config, *, role, model=None) -> report.SizeRun:
     """One task size: idle memory, loads on both routes, peak memory, OOM kills."""
     cpus = size["cpu"] / 1024
     command = ()
@@ -381,7 +385,7 @@ def measure_size(image, port, size, api, config, *, role, model=None) -> dict:
         container.remove()
 
 
-def write_readmes(results: dict) -> None:
+def write_readmes(results: report.Results) -> None:
     provenance = report.render_provenance(results)
     readme = ROOT / "README.md"
     block = "\n\n".join(
@@ -410,7 +414,7 @@ def main() -> None:
 
     step("describe the machine and tools")
     machine, versions = describe_machine()
-    results = {
+    results: report.Results = {  # filled phase by phase
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine,
         "versions": versions,

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import typing
 
 import pytest
 from conftest import TEMPLATE
@@ -11,6 +12,7 @@ report = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(report)
 
 MiB = 1024 * 1024
+CONFIG = TEMPLATE / "benchmarks" / "config.json"
 STORED = TEMPLATE / "benchmarks" / "results" / "latest.json"
 
 
@@ -30,60 +32,89 @@ def wrk_output(**fields) -> str:
     return f"Running 10s test @ http://127.0.0.1:8000/healthz\n{report.RESULT_PREFIX}{json.dumps(raw)}\n"
 
 
-def load(rps, p99):
-    return {"rps": rps, "p99_ms": p99, "p50_ms": p99 / 3, "errors": 0, "non_2xx": 0}
+def load(rps, p99) -> report.Load:
+    return report.Load(
+        requests=int(rps * 10),
+        rps=rps,
+        p50_ms=p99 / 3,
+        p99_ms=p99,
+        max_ms=p99 * 2,
+        errors=0,
+        non_2xx=0,
+    )
 
 
-def size_run(cpu, memory, peak_mib, *, oom=False, boots=1):
-    return {
-        "cpu": cpu,
-        "memory": memory,
-        "worker_class": "gthread",
-        "workers": 1,
-        "threads": 4,
-        "worker_boots": boots,
-        "idle_bytes": 40 * MiB,
-        "peak_bytes": peak_mib * MiB,
-        "oom_killed": oom,
-        "loads": {"healthz": load(600, 90.0), "api": load(300, 150.0)},
-    }
+def size_run(cpu, memory, peak_mib, *, oom=False, boots=1) -> report.SizeRun:
+    return report.SizeRun(
+        cpu=cpu,
+        memory=memory,
+        cpus_run=cpu / 1024,
+        cpus_capped=False,
+        worker_class="gthread",
+        workers=1,
+        threads=4,
+        worker_boots=boots,
+        idle_bytes=40 * MiB,
+        peak_bytes=peak_mib * MiB,
+        oom_killed=oom,
+        loads=report.Loads(healthz=load(600, 90.0), api=load(300, 150.0)),
+    )
+
+
+def side(rps, p99, stop_s, dropped) -> report.Side:
+    return report.Side(
+        start_to_healthy_s=0.5,
+        loads=report.BestLoads(
+            healthz=report.best_round([load(rps, p99)]),
+            api=report.best_round([load(rps / 2, p99 * 2)]),
+        ),
+        peak_bytes=50 * MiB,
+        stop=report.Stop(seconds=stop_s, served=900, dropped=dropped, turned_away=3),
+    )
+
+
+def build(cold_s, warm_s, added_mib) -> report.Build:
+    return report.Build(
+        image="bench/test:1",
+        cold_s=cold_s,
+        warm_s=warm_s,
+        added_bytes=added_mib * MiB,
+        base_image="python:3.13-slim",
+    )
 
 
 @pytest.fixture
-def results():
-    def side(rps, p99, stop_s, dropped):
-        return {
-            "start_to_healthy_s": 0.5,
-            "loads": {"healthz": load(rps, p99), "api": load(rps / 2, p99 * 2)},
-            "peak_bytes": 50 * MiB,
-            "stop": {"seconds": stop_s, "served": 900, "dropped": dropped, "turned_away": 3},
-        }
-
-    data = {
-        "date": "2025-01-01 00:00 UTC",
-        "machine": {"nproc": 2, "memory_bytes": 24 * 2**30, "kernel": "6.1"},
-        "versions": {"docker_server": "20.10", "wrk": "wrk 4.1.0"},
-        "config": {
-            "compare_cpus": 1.0,
-            "rounds": 2,
-            "memory_target_fraction": 0.6,
-            "wrk": {"threads": 2, "connections": 32, "duration_s": 10},
-        },
-        "api_route": {
-            "method": "POST",
-            "path": "/api/v1/greetings",
-            "label": "POST /api/v1/greetings",
-        },
-        "comparison": {"project": side(2600, 30.0, 0.9, 0), "baseline": side(2000, 20.0, 10.2, 4)},
-        "build": {
-            "project": {"cold_s": 9.0, "warm_s": 1.0, "added_bytes": 20 * MiB},
-            "baseline": {"cold_s": 3.0, "warm_s": 2.0, "added_bytes": 8 * MiB},
-        },
-        "static_tier": {"seconds": 55.0, "exit_code": 0, "summary": "500 passed"},
-        "static_command": "pytest",
-        "worker_models": [size_run(256, 512, 60) | {"worker_class": "sync", "threads": 1}],
-        "sizing": [size_run(256, 512, 120), size_run(1024, 2048, 200) | {"workers": 2}],
+def results() -> report.Results:
+    config = json.loads(CONFIG.read_text()) | {
+        "compare_cpus": 1.0,
+        "rounds": 2,
+        "memory_target_fraction": 0.6,
     }
+    data = report.Results(
+        date="2025-01-01 00:00 UTC",
+        machine=report.Machine(nproc=2, memory_bytes=24 * 2**30, kernel="6.1"),
+        versions=report.Versions(
+            docker_server="20.10",
+            docker_client="28.2",
+            cgroup="v2",
+            buildx="buildx 0.29",
+            wrk="wrk 4.1.0",
+            python_host="3.11.7",
+        ),
+        config=config,
+        static_command="pytest",
+        static_tier=report.StaticTier(seconds=55.0, exit_code=0, summary="500 passed"),
+        build=report.Builds(project=build(9.0, 1.0, 20), baseline=build(3.0, 2.0, 8)),
+        api_route=report.ApiRoute(
+            method="POST", path="/api/v1/greetings", label="POST /api/v1/greetings"
+        ),
+        comparison=report.Comparison(
+            project=side(2600, 30.0, 0.9, 0), baseline=side(2000, 20.0, 10.2, 4)
+        ),
+        worker_models=[size_run(256, 512, 60) | {"worker_class": "sync", "threads": 1}],
+        sizing=[size_run(256, 512, 120), size_run(1024, 2048, 200) | {"workers": 2}],
+        targets=[],
+    )
     data["targets"] = report.evaluate_targets(data)
     return data
 
@@ -108,12 +139,34 @@ def tables(text: str) -> list[list[list[str]]]:
     return found
 
 
+def mismatches(shape, value, where="results") -> list[str]:
+    """Where value departs from shape: a key missing or undeclared, or a value of another type."""
+    if typing.is_typeddict(shape):
+        hints = typing.get_type_hints(shape)
+        if not isinstance(value, dict):
+            return [f"{where} is {value!r}, not {shape.__name__}"]
+        wrong = [f"{where}.{key} is missing" for key in shape.__required_keys__ - value.keys()]
+        wrong += [f"{where}.{key} is not declared" for key in value.keys() - hints.keys()]
+        for key in sorted(hints.keys() & value.keys()):
+            wrong += mismatches(hints[key], value[key], f"{where}.{key}")
+        return sorted(wrong)
+    if typing.get_origin(shape) is list:
+        if not isinstance(value, list):
+            return [f"{where} is {value!r}, not a list"]
+        (item,) = typing.get_args(shape)
+        return [w for i, v in enumerate(value) for w in mismatches(item, v, f"{where}[{i}]")]
+    # JSON has one number type: a float field may read as an int, never as a bool.
+    kinds = (int, float) if shape is float else typing.get_origin(shape) or shape
+    if isinstance(value, kinds) and (shape is bool or not isinstance(value, bool)):
+        return []
+    return [f"{where} is {value!r}, not {shape.__name__}"]
+
+
 def test_wrk_summary_line_becomes_rates_and_milliseconds():
     """The JSON line from wrk.lua gives requests/s, p99 in ms and summed socket errors."""
-    parsed = report.parse_wrk(wrk_output())
-    assert parsed["rps"] == 2000.0
-    assert (parsed["p50_ms"], parsed["p99_ms"], parsed["max_ms"]) == (4.0, 12.5, 40.0)
-    assert (parsed["errors"], parsed["non_2xx"]) == (3, 0)
+    assert report.parse_wrk(wrk_output()) == report.Load(
+        requests=20000, rps=2000.0, p50_ms=4.0, p99_ms=12.5, max_ms=40.0, errors=3, non_2xx=0
+    )
 
 
 def test_wrk_output_without_the_summary_line_is_refused():
@@ -126,6 +179,24 @@ def test_best_round_keeps_the_fastest_and_the_spread():
     """On a shared machine the fastest round is the least disturbed; the spread is kept."""
     best = report.best_round([load(900, 20.0), load(1100, 25.0)])
     assert (best["rps"], best["p99_ms"], best["rounds_rps"]) == (1100, 25.0, [900, 1100])
+
+
+@pytest.mark.parametrize("name", ["stored", "results"])
+def test_results_have_the_declared_shape(name, request):
+    """The stored run and the test fixture carry every key of report.Results, and no other."""
+    assert mismatches(report.Results, request.getfixturevalue(name)) == []
+
+
+def test_a_result_off_the_shape_is_named_by_its_path(stored):
+    """A key run.py stopped writing, one the shape does not declare, or a wrong type is named."""
+    del stored["comparison"]["project"]["stop"]["dropped"]
+    stored["sizing"][0]["gpus"] = 1
+    stored["sizing"][1]["oom_killed"] = 0
+    assert mismatches(report.Results, stored) == [
+        "results.comparison.project.stop.dropped is missing",
+        "results.sizing[0].gpus is not declared",
+        "results.sizing[1].oom_killed is 0, not bool",
+    ]
 
 
 def test_targets_are_judged_from_the_numbers(results):

@@ -5,8 +5,10 @@ phase and writes it as results/latest.json, these functions read it.
 """
 
 import json
+import operator
 import re
-from typing import NotRequired, TypedDict
+from collections.abc import Callable
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 MiB = 1024 * 1024
 RESULT_PREFIX = "BENCH_RESULT "
@@ -211,90 +213,124 @@ def ratio(project: float | None, baseline: float | None) -> float | None:
     return round(project / baseline, 2)
 
 
+SIDES = ("project", "baseline")
+COMPARISONS = {"<": operator.lt, "<=": operator.le, ">=": operator.ge, "==": operator.eq}
+
+
+class Target(NamedTuple):
+    """One of issue 12's targets: a reading of one run, compared with a limit.
+
+    The label is name with {op} and {limit} filled in from the row ({run} is the
+    whole run), so a limit is written once. A name without {limit} states it in
+    words: "no slower than baseline" is a ratio <= 1.0.
+    """
+
+    name: str
+    get: Callable[[Results], Any]  # the reading; None where the run has none
+    comparison: str  # a key of COMPARISONS
+    limit: Any  # or a function of the run, for a limit that config.json sets
+    fmt: str  # how the reading is shown
+    needs: str = "comparison"  # the part of the run it reads: no row where that is absent
+    provided: Callable[[Results], bool] | None = None  # a condition beside the reading
+
+
+def _healthz_ratio(key: str) -> Callable[[Results], float | None]:
+    return lambda r: ratio(*(r["comparison"][side]["loads"]["healthz"][key] for side in SIDES))
+
+
+def _default_size_trouble(results: Results) -> str:
+    default = results["sizing"][0]
+    # gunicorn boots a replacement when a worker dies, OOM-killed or not.
+    restarted = default["worker_boots"] > default["workers"]
+    return "OOM-killed" if default["oom_killed"] else "worker restarted" if restarted else "none"
+
+
+TARGETS = (
+    Target(
+        "/healthz requests/s {op} {limit}x baseline (aim 1.3x)",
+        _healthz_ratio("rps"),
+        ">=",
+        1.0,
+        "{}x",
+    ),
+    Target("/healthz p99 {op} {limit}x baseline", _healthz_ratio("p99_ms"), "<=", 1.25, "{}x"),
+    Target(
+        "warm rebuild no slower than baseline",
+        lambda r: ratio(*(r["build"][side]["warm_s"] for side in SIDES)),
+        "<=",
+        1.0,
+        "{}x",
+    ),
+    Target(
+        "start to healthy {op} {limit} s",
+        lambda r: r["comparison"]["project"]["start_to_healthy_s"],
+        "<",
+        1,
+        "{} s",
+    ),
+    Target(
+        "docker stop {op} {limit} s",
+        lambda r: r["comparison"]["project"]["stop"]["seconds"],
+        "<",
+        2,
+        "{} s",
+    ),
+    Target(
+        "no request dropped during docker stop",
+        lambda r: r["comparison"]["project"]["stop"]["dropped"],
+        "==",
+        0,
+        "{} dropped",
+    ),
+    Target(
+        "static tier, 18 combinations, ~{limit} s on 2 cores",
+        lambda r: r["static_tier"]["seconds"],
+        "<=",
+        60,
+        "{} s",
+        needs="static_tier",
+        provided=lambda r: r["static_tier"]["exit_code"] == 0,
+    ),
+    Target(
+        "default size peak memory {op} {limit:.0%} of {run[sizing][0][memory]} MiB",
+        lambda r: round(r["sizing"][0]["peak_bytes"] / (r["sizing"][0]["memory"] * MiB), 3),
+        "<",
+        lambda r: r["config"]["memory_target_fraction"],
+        "{:.1%}",
+        needs="sizing",
+    ),
+    Target(
+        "no OOM kill, no worker restarted",
+        _default_size_trouble,
+        "==",
+        "none",
+        "{}",
+        needs="sizing",
+    ),
+)
+
+
 def evaluate_targets(results: Results) -> list[Verdict]:
     """Check the issue's targets against one run's numbers."""
-    cmp = results["comparison"]
-    project, baseline = cmp["project"], cmp["baseline"]
-    healthz_p, healthz_b = project["loads"]["healthz"], baseline["loads"]["healthz"]
-    targets = [
-        _target(
-            "/healthz requests/s >= 1.0x baseline (aim 1.3x)",
-            ratio(healthz_p["rps"], healthz_b["rps"]),
-            lambda v: v is not None and v >= 1.0,
-            "{}x",
-        ),
-        _target(
-            "/healthz p99 <= 1.25x baseline",
-            ratio(healthz_p["p99_ms"], healthz_b["p99_ms"]),
-            lambda v: v is not None and v <= 1.25,
-            "{}x",
-        ),
-        _target(
-            "warm rebuild no slower than baseline",
-            ratio(results["build"]["project"]["warm_s"], results["build"]["baseline"]["warm_s"]),
-            lambda v: v is not None and v <= 1.0,
-            "{}x",
-        ),
-        _target(
-            "start to healthy < 1 s",
-            project["start_to_healthy_s"],
-            lambda v: v is not None and v < 1.0,
-            "{} s",
-        ),
-        _target(
-            "docker stop < 2 s",
-            project["stop"]["seconds"],
-            lambda v: v is not None and v < 2.0,
-            "{} s",
-        ),
-        _target(
-            "no request dropped during docker stop",
-            project["stop"]["dropped"],
-            lambda v: v == 0,
-            "{} dropped",
-        ),
-    ]
-    static = results.get("static_tier")
-    if static:
-        targets.append(
-            _target(
-                "static tier, 18 combinations, ~60 s on 2 cores",
-                static["seconds"],
-                lambda v: v is not None and v <= 60 and static["exit_code"] == 0,
-                "{} s",
+    verdicts = []
+    for target in TARGETS:
+        if not results.get(target.needs):
+            continue
+        value = target.get(results)
+        limit = target.limit(results) if callable(target.limit) else target.limit
+        held = (
+            value is not None
+            and COMPARISONS[target.comparison](value, limit)
+            and (target.provided is None or target.provided(results))
+        )
+        verdicts.append(
+            Verdict(
+                target=target.name.format(op=target.comparison, limit=limit, run=results),
+                measured="n/a" if value is None else target.fmt.format(value),
+                held=bool(held),
             )
         )
-    default = results["sizing"][0] if results.get("sizing") else None
-    if default:
-        fraction = results["config"]["memory_target_fraction"]
-        targets.append(
-            _target(
-                f"default size peak memory < {fraction:.0%} of {default['memory']} MiB",
-                round(default["peak_bytes"] / (default["memory"] * MiB), 3),
-                lambda v: v < fraction,
-                "{:.1%}",
-            )
-        )
-        # gunicorn boots a replacement when a worker dies, OOM-killed or not.
-        restarted = default["worker_boots"] > default["workers"]
-        trouble = (
-            "OOM-killed" if default["oom_killed"] else "worker restarted" if restarted else None
-        )
-        targets.append(
-            _target(
-                "no OOM kill, no worker restarted",
-                trouble,
-                lambda v: v is None,
-                "{}",
-                shown=trouble or "none",
-            )
-        )
-    return targets
-
-
-def _target(name, value, check, fmt, shown=None) -> Verdict:
-    text = shown if shown is not None else ("n/a" if value is None else fmt.format(value))
-    return {"target": name, "measured": text, "held": bool(check(value))}
+    return verdicts
 
 
 def _ms(load: Load | None) -> str:

@@ -213,6 +213,29 @@ def test_targets_are_judged_from_the_numbers(results):
     assert again["no OOM kill, no worker restarted"]["measured"] == "worker restarted"
 
 
+def test_a_limit_is_written_once(results, monkeypatch):
+    """Raising a target's limit changes its label and its verdict together."""
+    raised = report.TARGETS[0]._replace(limit=1.5)
+    monkeypatch.setattr(report, "TARGETS", (raised,))
+    assert report.evaluate_targets(results) == [
+        {
+            "target": "/healthz requests/s >= 1.5x baseline (aim 1.3x)",
+            "measured": "1.3x",
+            "held": False,
+        }
+    ]
+
+
+def test_static_tier_target_holds_only_for_a_passing_run(results):
+    """A failing tier shows its time but misses the target; --skip-static leaves no row."""
+    label = "static tier, 18 combinations, ~60 s on 2 cores"
+    results["static_tier"]["exit_code"] = 1
+    verdicts = {t["target"]: t for t in report.evaluate_targets(results)}
+    assert verdicts[label] == {"target": label, "measured": "55.0 s", "held": False}
+    del results["static_tier"]
+    assert label not in {t["target"] for t in report.evaluate_targets(results)}
+
+
 def test_sizing_table_has_one_row_per_size(results):
     """The sizing table names each Fargate size, its workers, memory share and speed."""
     lines = report.render_sizing(results).splitlines()

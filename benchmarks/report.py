@@ -5,6 +5,7 @@ phase and writes it as results/latest.json, these functions read it.
 """
 
 import json
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -207,6 +208,22 @@ def best_round(rounds: list[Load]) -> BestLoad:
     return {**best, "rounds_rps": spread}
 
 
+# Options whose values leave the generated repo's files as they are: left out of
+# the combinations that the template's static test tier bakes.
+NOT_SHAPING_OPTIONS: frozenset[str] = frozenset()
+
+
+def count_combinations(options: dict) -> int:
+    """Multiply the choices of each option that shapes the repo (a list's values, a bool's two)."""
+    return math.prod(
+        2 if isinstance(default, bool) else len(default)
+        for name, default in options.items()
+        if isinstance(default, bool | list)
+        and not name.startswith("_")  # cookiecutter's own settings
+        and name not in NOT_SHAPING_OPTIONS
+    )
+
+
 def ratio(project: float | None, baseline: float | None) -> float | None:
     if not project or not baseline:
         return None
@@ -221,8 +238,8 @@ class Target(NamedTuple):
     """One of issue 12's targets: a reading of one run, compared with a limit.
 
     The label is name with {op} and {limit} filled in from the row ({run} is the
-    whole run), so a limit is written once. A name without {limit} states it in
-    words: "no slower than baseline" is a ratio <= 1.0.
+    whole run, {combinations} the template's), so a limit is written once. A name
+    without {limit} states it in words: "no slower than baseline" is a ratio <= 1.0.
     """
 
     name: str
@@ -283,7 +300,7 @@ TARGETS = (
         "{} dropped",
     ),
     Target(
-        "static tier, 18 combinations, ~{limit} s on 2 cores",
+        "static tier, {combinations} combinations, ~{limit} s on 2 cores",
         lambda r: r["static_tier"]["seconds"],
         "<=",
         60,
@@ -310,8 +327,8 @@ TARGETS = (
 )
 
 
-def evaluate_targets(results: Results) -> list[Verdict]:
-    """Check the issue's targets against one run's numbers."""
+def evaluate_targets(results: Results, combinations: int) -> list[Verdict]:
+    """Check the issue's targets against one run's numbers (combinations: of the template)."""
     verdicts = []
     for target in TARGETS:
         if not results.get(target.needs):
@@ -325,7 +342,9 @@ def evaluate_targets(results: Results) -> list[Verdict]:
         )
         verdicts.append(
             Verdict(
-                target=target.name.format(op=target.comparison, limit=limit, run=results),
+                target=target.name.format(
+                    op=target.comparison, limit=limit, run=results, combinations=combinations
+                ),
                 measured="n/a" if value is None else target.fmt.format(value),
                 held=bool(held),
             )
@@ -481,7 +500,7 @@ def render_provenance(results: Results) -> str:
     )
 
 
-def render_markdown(results: Results) -> str:
+def render_markdown(results: Results, combinations: int) -> str:
     """The whole report: provenance, comparison, targets, worker models, sizing, test tier."""
     static = results.get("static_tier")
     static_text = (
@@ -502,7 +521,7 @@ def render_markdown(results: Results) -> str:
                 render_worker_models(results),
                 "## Fargate sizes (defaults derived from the quotas)",
                 render_sizing(results),
-                "## Template static test tier (18 combinations)",
+                f"## Template static test tier ({combinations} combinations)",
                 f"`{results['static_command']}`: {static_text}",
             ]
         )

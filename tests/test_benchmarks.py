@@ -12,6 +12,7 @@ report = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(report)
 
 MiB = 1024 * 1024
+COMBINATIONS = report.count_combinations(json.loads((TEMPLATE / "cookiecutter.json").read_text()))
 CONFIG = TEMPLATE / "benchmarks" / "config.json"
 STORED = TEMPLATE / "benchmarks" / "results" / "latest.json"
 
@@ -115,7 +116,7 @@ def results() -> report.Results:
         sizing=[size_run(256, 512, 120), size_run(1024, 2048, 200) | {"workers": 2}],
         targets=[],
     )
-    data["targets"] = report.evaluate_targets(data)
+    data["targets"] = report.evaluate_targets(data, COMBINATIONS)
     return data
 
 
@@ -123,7 +124,7 @@ def results() -> report.Results:
 def stored():
     """The result of the last `make bench` run, its targets judged again by today's code."""
     data = json.loads(STORED.read_text())
-    data["targets"] = report.evaluate_targets(data)
+    data["targets"] = report.evaluate_targets(data, COMBINATIONS)
     return data
 
 
@@ -208,7 +209,7 @@ def test_targets_are_judged_from_the_numbers(results):
     assert held["default size peak memory < 60% of 512 MiB"] is True  # 120 of 512
     assert held["no OOM kill, no worker restarted"] is True
     results["sizing"][0] = size_run(256, 512, 400, boots=2)
-    again = {t["target"]: t for t in report.evaluate_targets(results)}
+    again = {t["target"]: t for t in report.evaluate_targets(results, COMBINATIONS)}
     assert again["default size peak memory < 60% of 512 MiB"]["held"] is False
     assert again["no OOM kill, no worker restarted"]["measured"] == "worker restarted"
 
@@ -217,7 +218,7 @@ def test_a_limit_is_written_once(results, monkeypatch):
     """Raising a target's limit changes its label and its verdict together."""
     raised = report.TARGETS[0]._replace(limit=1.5)
     monkeypatch.setattr(report, "TARGETS", (raised,))
-    assert report.evaluate_targets(results) == [
+    assert report.evaluate_targets(results, COMBINATIONS) == [
         {
             "target": "/healthz requests/s >= 1.5x baseline (aim 1.3x)",
             "measured": "1.3x",
@@ -228,12 +229,27 @@ def test_a_limit_is_written_once(results, monkeypatch):
 
 def test_static_tier_target_holds_only_for_a_passing_run(results):
     """A failing tier shows its time but misses the target; --skip-static leaves no row."""
-    label = "static tier, 18 combinations, ~60 s on 2 cores"
+    label = "static tier, 4 combinations, ~60 s on 2 cores"
     results["static_tier"]["exit_code"] = 1
-    verdicts = {t["target"]: t for t in report.evaluate_targets(results)}
+    verdicts = {t["target"]: t for t in report.evaluate_targets(results, 4)}
     assert verdicts[label] == {"target": label, "measured": "55.0 s", "held": False}
     del results["static_tier"]
-    assert label not in {t["target"] for t in report.evaluate_targets(results)}
+    assert label not in {t["target"] for t in report.evaluate_targets(results, 4)}
+
+
+def test_combinations_multiply_the_choices_of_the_options_that_shape_the_repo(monkeypatch):
+    """A list's values and a bool's two count; text, cookiecutter's keys, exclusions do not."""
+    options = {
+        "project_name": "Orders",
+        "python_version": ["3.13", "3.12"],
+        "use_volume": False,
+        "ci_provider": ["github", "gitlab", "none"],
+        "__prompts__": {"use_volume": "A volume?"},
+        "_copy_without_render": [],
+    }
+    assert report.count_combinations(options) == 12
+    monkeypatch.setattr(report, "NOT_SHAPING_OPTIONS", frozenset({"ci_provider"}))
+    assert report.count_combinations(options) == 4
 
 
 def test_sizing_table_has_one_row_per_size(results):
@@ -253,10 +269,11 @@ def test_sizing_table_refuses_jinja_delimiters(results):
 
 def test_markdown_report_carries_every_section(results):
     """The report shows provenance, the comparison with ratios, targets and sizes."""
-    text = report.render_markdown(results)
+    text = report.render_markdown(results, COMBINATIONS)
     assert "2 cores, 24 GiB, Linux 6.1" in text
     assert "| GET /healthz requests/s | 2,600 | 2,000 | 1.30x |" in text
     assert "| /healthz p99 <= 1.25x baseline | 1.5x | **no** |" in text
+    assert f"## Template static test tier ({COMBINATIONS} combinations)" in text
     assert "500 passed" in text
 
 
@@ -291,7 +308,7 @@ def test_readmes_carry_one_pair_of_markers(readme, start, end):
 
 def test_stored_result_renders_tables_a_row_per_measure(stored):
     """The stored run renders every measure compared and a row per target, run and size."""
-    comparison, targets, models, sizing = tables(report.render_markdown(stored))
+    comparison, targets, models, sizing = tables(report.render_markdown(stored, COMBINATIONS))
     api = stored["api_route"]["label"]
     assert [row[0] for row in comparison[2:]] == [
         "GET /healthz requests/s",

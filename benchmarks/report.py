@@ -500,6 +500,17 @@ def render_provenance(results: Results) -> str:
     )
 
 
+def render_readme_blocks(results: Results) -> dict[str, str]:
+    """What goes between the markers: the comparison in README.md, sizes in the generated one."""
+    provenance = render_provenance(results)
+    return {
+        "comparison": "\n\n".join(
+            [provenance, render_comparison(results), render_targets(results)]
+        ),
+        "sizing": "\n\n".join([provenance, render_sizing(results)]),
+    }
+
+
 def render_markdown(results: Results, combinations: int) -> str:
     """The whole report: provenance, comparison, targets, worker models, sizing, test tier."""
     static = results.get("static_tier")

@@ -277,6 +277,16 @@ def test_markdown_report_carries_every_section(results):
     assert "500 passed" in text
 
 
+def test_stored_result_renders_the_readme_blocks(stored):
+    """README.md gets the comparison and the targets, the generated README the sizes."""
+    blocks = report.render_readme_blocks(stored)
+    comparison, targets, _, sizing = tables(report.render_markdown(stored, COMBINATIONS))
+    assert tables(blocks["comparison"]) == [comparison, targets]
+    assert tables(blocks["sizing"]) == [sizing]
+    for block in blocks.values():
+        assert block.startswith(report.render_provenance(stored) + "\n\n|")
+
+
 def test_replace_between_rewrites_only_the_marked_block():
     """The text outside the markers is kept byte for byte."""
     text = "intro\n<!-- a -->\nold\n<!-- b -->\noutro\n"

@@ -2,7 +2,8 @@
 
 Run through `make bench`, which installs wrk and starts the engine first. Writes
 benchmarks/results/latest.{json,md} and regenerates the tables between the
-bench markers in README.md and in the generated project's README.md.
+bench markers in README.md and in the generated project's README.md. main() runs
+PHASES in order; each fills in its part of the results.
 """
 
 import argparse
@@ -19,18 +20,24 @@ import tempfile
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import report
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 VENV_BIN = Path(sys.executable).parent
-GENERATED_README = ROOT / "{{cookiecutter.project_slug}}" / "README.md"
-MARKERS = {
-    "comparison": ("<!-- bench:start -->", "<!-- bench:end -->"),
-    "sizing": ("<!-- bench:sizing:start -->", "<!-- bench:sizing:end -->"),
+# Where each of report.render_readme_blocks() goes: a README and the markers around it.
+READMES = {
+    "comparison": (ROOT / "README.md", "<!-- bench:start -->", "<!-- bench:end -->"),
+    "sizing": (
+        ROOT / "{{cookiecutter.project_slug}}" / "README.md",
+        "<!-- bench:sizing:start -->",
+        "<!-- bench:sizing:end -->",
+    ),
 }
 STATIC_TIER = [
     ".venv/bin/pytest",
@@ -65,28 +72,6 @@ def sh(*args, env=None, timeout=600, check=True, cwd=None) -> subprocess.Complet
             f"command failed ({done.returncode}): {command}\n{(done.stdout + done.stderr)[-3000:]}"
         )
     return done
-
-
-# ---- machine and tools
-
-
-def describe_machine() -> tuple[dict, dict]:
-    machine = {
-        "nproc": os.cpu_count(),
-        "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
-        "kernel": platform.release(),
-    }
-    server = json.loads(sh("docker", "version", "--format", "{{json .}}").stdout)
-    info = json.loads(sh("docker", "info", "--format", "{{json .}}").stdout)
-    versions = {
-        "docker_server": server["Server"]["Version"],
-        "docker_client": server["Client"]["Version"],
-        "cgroup": f"v{info.get('CgroupVersion', '?')}",
-        "buildx": sh("docker", "buildx", "version", check=False).stdout.strip(),
-        "wrk": sh("wrk", "--version", check=False).stdout.splitlines()[0].split(" [")[0],
-        "python_host": platform.python_version(),
-    }
-    return machine, versions
 
 
 # ---- images
@@ -187,7 +172,7 @@ class Container:
         model["worker_boots"] = self.logs().count("Booting worker")
         return model
 
-    def stop_under_load(self, path: str = "/healthz", clients: int = 8) -> dict:
+    def stop_under_load(self, path: str = "/healthz", clients: int = 8) -> report.Stop:
         """Time `docker stop` while clients send requests; count requests cut off mid-way.
 
         A request is dropped when its connection was open before the stop began
@@ -239,7 +224,7 @@ class Container:
         sh("docker", "rm", "--force", self.name, check=False)
 
 
-def load(container: Container, route: dict, wrk: dict) -> dict:
+def load(container: Container, route: report.Route, wrk: report.Wrk) -> report.Load:
     """Load one route with wrk for a fixed time at fixed connections."""
     body = json.dumps(route["body"]) if "body" in route else ""
     done = sh(
@@ -252,7 +237,7 @@ def load(container: Container, route: dict, wrk: dict) -> dict:
     return report.parse_wrk(done.stdout)
 
 
-def choose_api_route(container: Container, candidates: list[dict]) -> dict:
+def answered_route(container: Container, candidates: list[report.Route]) -> report.ApiRoute:
     """Take the first configured route the generated service answers with a 2xx."""
     for route in candidates:
         data = json.dumps(route["body"]).encode() if "body" in route else None
@@ -266,50 +251,148 @@ def choose_api_route(container: Container, candidates: list[dict]) -> dict:
     sys.exit(f"the generated service answers none of the api_routes in config.json: {candidates}")
 
 
-# ---- the phases of one run
+# ---- one run's options and shared state
 
 
-def measure_static_tier() -> dict:
+@dataclass
+class Run:
+    """What the phases of one run share: its options, the results so far, the images built."""
+
+    args: argparse.Namespace
+    config: report.Config
+    combinations: int  # of the template's options, as its static test tier bakes them
+    # empty at first: each phase fills in its part
+    results: report.Results = field(default_factory=lambda: cast(report.Results, {}))
+    cleanup: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    # by role, project and baseline: what to build (context, file to edit, build args)
+    contexts: dict[str, tuple[Path, Path, tuple[str, ...]]] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # and the tags built
+    port: int = 0  # the generated service's container_port
+    python_version: str = ""  # the baked project's, for both images
+
+
+def configure(argv: list[str] | None = None) -> Run:
+    """Read the command line and config.json; refuse to start without wrk."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=BENCH / "config.json")
+    parser.add_argument("--out", type=Path, default=BENCH / "results")
+    parser.add_argument("--duration", type=int, help="seconds per wrk run (overrides config)")
+    parser.add_argument("--skip-static", action="store_true", help="do not time the test tier")
+    parser.add_argument("--no-readme", action="store_true", help="leave the READMEs alone")
+    args = parser.parse_args(argv)
+    config = json.loads(args.config.read_text())
+    if args.duration:
+        config["wrk"]["duration_s"] = args.duration
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: run `make bench`, which installs it (apt-get install wrk)")
+    options = json.loads((ROOT / "cookiecutter.json").read_text())
+    return Run(args, config, report.count_combinations(options))
+
+
+# ---- the phases of one run, in order
+
+
+def describe_run(run: Run) -> None:
+    """Record the date, the machine, the tool versions and the configuration."""
+    step("describe the machine and tools")
+    machine: report.Machine = {
+        "nproc": os.cpu_count(),
+        "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+        "kernel": platform.release(),
+    }
+    server = json.loads(sh("docker", "version", "--format", "{{json .}}").stdout)
+    info = json.loads(sh("docker", "info", "--format", "{{json .}}").stdout)
+    versions: report.Versions = {
+        "docker_server": server["Server"]["Version"],
+        "docker_client": server["Client"]["Version"],
+        "cgroup": f"v{info.get('CgroupVersion', '?')}",
+        "buildx": sh("docker", "buildx", "version", check=False).stdout.strip(),
+        "wrk": sh("wrk", "--version", check=False).stdout.splitlines()[0].split(" [")[0],
+        "python_host": platform.python_version(),
+    }
+    run.results.update(
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        machine=machine,
+        versions=versions,
+        config=run.config,
+        static_command=" ".join([*STATIC_TIER[:-2], f'"{STATIC_TIER[-2]}"', STATIC_TIER[-1]]),
+    )
+
+
+def measure_static_tier(run: Run) -> None:
     """Time the template's static test tier over all combinations, once."""
+    if run.args.skip_static:
+        return
+    step(f"time the template's static test tier ({run.combinations} combinations)")
     path = f"{ROOT / '.venv/bin'}:{ROOT / '.venv-checkov/bin'}:{os.environ['PATH']}"
     started = time.perf_counter()
     done = sh(*STATIC_TIER, cwd=ROOT, env={"PATH": path}, check=False, timeout=1800)
     seconds = round(time.perf_counter() - started, 1)
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    return {"seconds": seconds, "exit_code": done.returncode, "summary": lines[-1] if lines else ""}
+    run.results["static_tier"] = {
+        "seconds": seconds,
+        "exit_code": done.returncode,
+        "summary": lines[-1] if lines else "",
+    }
 
 
-def measure_builds(project: Path, package: str, baseline: Path, python_version: str) -> dict:
-    base_image = f"python:{python_version}-slim"
-    base = image_bytes(base_image)
-    builds = {}
-    for role, context, edited, args in (
-        ("project", project, project / "src" / package / "health.py", ()),
-        (
-            "baseline",
+def bake_default_project(run: Run) -> None:
+    """Bake the default project and copy the baseline beside it, each with a file to edit."""
+    workdir = Path(run.cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-")))
+    step("bake the default project")
+    project = bake(workdir / "baked")
+    options = json.loads((project / ".cookiecutter.json").read_text())
+    options = options.get("cookiecutter", options)
+    run.port, run.python_version = int(options["container_port"]), options["python_version"]
+    baseline = workdir / "baseline"
+    shutil.copytree(BENCH / "baseline", baseline)
+    run.contexts = {
+        "project": (project, project / "src" / options["package_name"] / "health.py", ()),
+        "baseline": (
             baseline,
             baseline / "app.py",
-            ("--build-arg", f"PYTHON_VERSION={python_version}"),
+            ("--build-arg", f"PYTHON_VERSION={run.python_version}"),
         ),
-    ):
-        tag = f"bench/{role}:{RUN_ID}"
+    }
+
+
+def measure_builds(run: Run) -> None:
+    """Build each image cold, then warm after a code edit; the images go when the run ends."""
+    base_image = f"python:{run.python_version}-slim"
+    base = image_bytes(base_image)
+    run.results["build"] = {}
+    for role, (context, edited, args) in run.contexts.items():
+        tag = run.images[role] = f"bench/{role}:{RUN_ID}"
         step(f"cold build of the {role} image")
         cold = build(context, tag, cold=True, build_args=args)
         edit_code(edited)
         step(f"warm rebuild of the {role} image after a code edit")
         warm = build(context, tag, cold=False, build_args=args)
-        builds[role] = {
+        run.results["build"][role] = {
             "image": tag,
             "cold_s": cold,
             "warm_s": warm,
             "added_bytes": image_bytes(tag) - base,
             "base_image": base_image,
         }
-    return builds
+    run.cleanup.callback(sh, "docker", "rmi", *run.images.values(), check=False)
 
 
-def measure_comparison(images: dict, port: int, api: dict, config: dict) -> dict:
+def choose_api_route(run: Run) -> None:
+    """Find, in a probe container, the API route of config.json to load."""
+    step("find the API route to load")
+    probe = Container(run.images["project"], "probe", port=run.port, cpus=1, memory_mib=1024,
+                      extra=("--read-only", "--tmpfs", "/tmp"))  # fmt: skip
+    try:
+        run.results["api_route"] = answered_route(probe, run.config["api_routes"])
+    finally:
+        probe.remove()
+
+
+def measure_comparison(run: Run) -> None:
     """Both services at the same CPU quota, loaded in alternation, best round kept."""
+    config, api = run.config, run.results["api_route"]
+    step(f"compare with the baseline on GET /healthz and {api['label']}")
     cpus, memory = config["compare_cpus"], config["compare_memory_mib"]
     routes = {"healthz": {"method": "GET", "path": "/healthz"}, "api": api}
     containers = {}
@@ -317,7 +400,7 @@ def measure_comparison(images: dict, port: int, api: dict, config: dict) -> dict
         for role, extra in (("project", ("--read-only", "--tmpfs", "/tmp")), ("baseline", ())):
             step(f"start the {role} at --cpus={cpus}")
             containers[role] = Container(
-                images[role], f"cmp-{role}", port=port if role == "project" else 8000,
+                run.images[role], f"cmp-{role}", port=run.port if role == "project" else 8000,
                 cpus=cpus, memory_mib=memory, extra=extra,
             )  # fmt: skip
         rounds = {(role, key): [] for role in containers for key in routes}
@@ -326,23 +409,40 @@ def measure_comparison(images: dict, port: int, api: dict, config: dict) -> dict
                 for role, container in containers.items():
                     step(f"round {n + 1}: wrk {route['method']} {route['path']} on the {role}")
                     rounds[role, key].append(load(container, route, config["wrk"]))
-        result = {}
+        run.results["comparison"] = {}
         for role, container in containers.items():
             peak = container.memory()["peak"]
             step(f"docker stop the {role} under load")
-            result[role] = {
+            run.results["comparison"][role] = {
                 "start_to_healthy_s": container.start_to_healthy_s,
                 "loads": {key: report.best_round(rounds[role, key]) for key in routes},
                 "peak_bytes": peak,
                 "stop": container.stop_under_load(),
             }
-        return result
     finally:
         for container in containers.values():
             container.remove()
 
 
-def measure_size(image, port, size, api, config, *, role, model=None) -> dict:
+def measure_worker_models(run: Run) -> None:
+    """Load each worker model of config.json at each of its sizes."""
+    run.results["worker_models"] = []
+    for size in run.config["worker_models"]["sizes"]:
+        for model in run.config["worker_models"]["variants"]:
+            label = f"{model['worker_class']} {model['workers']}x{model['threads']}"
+            step(f"worker model {label} at {size['cpu']}/{size['memory']}")
+            run.results["worker_models"].append(measure_size(run, size, role="model", model=model))
+
+
+def measure_fargate_sizes(run: Run) -> None:
+    """Load each Fargate size with the worker model gunicorn.conf.py derives for it."""
+    run.results["sizing"] = []
+    for size in run.config["fargate_sizes"]:
+        step(f"Fargate size {size['cpu']}/{size['memory']} with the derived defaults")
+        run.results["sizing"].append(measure_size(run, size, role="size"))
+
+
+def measure_size(run: Run, size: report.Size, *, role, model=None) -> report.SizeRun:
     """One task size: idle memory, loads on both routes, peak memory, OOM kills."""
     cpus = size["cpu"] / 1024
     command = ()
@@ -352,15 +452,16 @@ def measure_size(image, port, size, api, config, *, role, model=None) -> dict:
             "--workers", model["workers"], "--threads", model["threads"],
         )  # fmt: skip
     container = Container(
-        image, role, port=port, cpus=cpus, memory_mib=size["memory"],
+        run.images["project"], role, port=run.port, cpus=cpus, memory_mib=size["memory"],
         extra=("--read-only", "--tmpfs", "/tmp"), command=command,
     )  # fmt: skip
     try:
         time.sleep(2)  # let every worker finish booting before idle is read
         idle = container.memory()["current"]
+        wrk = run.config["wrk"]
         loads = {
-            "healthz": load(container, {"method": "GET", "path": "/healthz"}, config["wrk"]),
-            "api": load(container, api, config["wrk"]),
+            "healthz": load(container, {"method": "GET", "path": "/healthz"}, wrk),
+            "api": load(container, run.results["api_route"], wrk),
         }
         peak = container.memory()["peak"]
         oom = container.inspect("{{.State.OOMKilled}}") == "true"
@@ -381,97 +482,53 @@ def measure_size(image, port, size, api, config, *, role, model=None) -> dict:
         container.remove()
 
 
-def write_readmes(results: dict) -> None:
-    provenance = report.render_provenance(results)
-    readme = ROOT / "README.md"
-    block = "\n\n".join(
-        [provenance, report.render_comparison(results), report.render_targets(results)]
-    )
-    readme.write_text(report.replace_between(readme.read_text(), *MARKERS["comparison"], block))
-    sizing = "\n\n".join([provenance, report.render_sizing(results)])
-    GENERATED_README.write_text(
-        report.replace_between(GENERATED_README.read_text(), *MARKERS["sizing"], sizing)
-    )
+def judge_targets(run: Run) -> None:
+    """Judge the issue's targets from the numbers measured."""
+    run.results["targets"] = report.evaluate_targets(run.results, run.combinations)
+
+
+def write_results(run: Run) -> None:
+    """Write results/latest.json and latest.md."""
+    run.args.out.mkdir(parents=True, exist_ok=True)
+    (run.args.out / "latest.json").write_text(json.dumps(run.results, indent=2) + "\n")
+    (run.args.out / "latest.md").write_text(report.render_markdown(run.results, run.combinations))
+
+
+def write_readmes(run: Run) -> None:
+    """Rewrite the tables between the bench markers of both READMEs (not with --no-readme)."""
+    if run.args.no_readme:
+        return
+    for name, block in report.render_readme_blocks(run.results).items():
+        readme, start, end = READMES[name]
+        readme.write_text(report.replace_between(readme.read_text(), start, end, block))
+
+
+def print_report(run: Run) -> None:
+    """Print the report that latest.md holds."""
+    print(report.render_markdown(run.results, run.combinations))
+
+
+PHASES = (
+    describe_run,
+    measure_static_tier,
+    bake_default_project,
+    measure_builds,
+    choose_api_route,
+    measure_comparison,
+    measure_worker_models,
+    measure_fargate_sizes,
+    judge_targets,
+    write_results,
+    write_readmes,
+    print_report,
+)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, default=BENCH / "config.json")
-    parser.add_argument("--out", type=Path, default=BENCH / "results")
-    parser.add_argument("--duration", type=int, help="seconds per wrk run (overrides config)")
-    parser.add_argument("--skip-static", action="store_true", help="do not time the test tier")
-    parser.add_argument("--no-readme", action="store_true", help="leave the READMEs alone")
-    args = parser.parse_args()
-    config = json.loads(args.config.read_text())
-    if args.duration:
-        config["wrk"]["duration_s"] = args.duration
-    if not shutil.which("wrk"):
-        sys.exit("wrk is missing: run `make bench`, which installs it (apt-get install wrk)")
-
-    step("describe the machine and tools")
-    machine, versions = describe_machine()
-    results = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine,
-        "versions": versions,
-        "config": config,
-        "static_command": " ".join([*STATIC_TIER[:-2], f'"{STATIC_TIER[-2]}"', STATIC_TIER[-1]]),
-    }
-    if not args.skip_static:
-        step("time the template's static test tier (18 combinations)")
-        results["static_tier"] = measure_static_tier()
-
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        step("bake the default project")
-        project = bake(Path(tmp) / "baked")
-        options = json.loads((project / ".cookiecutter.json").read_text())
-        options = options.get("cookiecutter", options)
-        package, port = options["package_name"], int(options["container_port"])
-        baseline = Path(tmp) / "baseline"
-        shutil.copytree(BENCH / "baseline", baseline)
-        builds = measure_builds(project, package, baseline, options["python_version"])
-    results["build"] = builds
-    images = {role: builds[role]["image"] for role in builds}
-
-    try:
-        step("find the API route to load")
-        probe = Container(images["project"], "probe", port=port, cpus=1, memory_mib=1024,
-                          extra=("--read-only", "--tmpfs", "/tmp"))  # fmt: skip
-        try:
-            results["api_route"] = choose_api_route(probe, config["api_routes"])
-        finally:
-            probe.remove()
-        api = results["api_route"]
-        step(f"compare with the baseline on GET /healthz and {api['label']}")
-        results["comparison"] = measure_comparison(images, port, api, config)
-
-        results["worker_models"] = []
-        for size in config["worker_models"]["sizes"]:
-            for model in config["worker_models"]["variants"]:
-                label = f"{model['worker_class']} {model['workers']}x{model['threads']}"
-                step(f"worker model {label} at {size['cpu']}/{size['memory']}")
-                results["worker_models"].append(
-                    measure_size(
-                        images["project"], port, size, api, config, role="model", model=model
-                    )
-                )
-        results["sizing"] = []
-        for size in config["fargate_sizes"]:
-            step(f"Fargate size {size['cpu']}/{size['memory']} with the derived defaults")
-            results["sizing"].append(
-                measure_size(images["project"], port, size, api, config, role="size")
-            )
-    finally:
-        sh("docker", "rmi", *images.values(), check=False)
-
-    results["targets"] = report.evaluate_targets(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    markdown = report.render_markdown(results)
-    (args.out / "latest.md").write_text(markdown)
-    if not args.no_readme:
-        write_readmes(results)
-    print(markdown)
+    run = configure()
+    with run.cleanup:  # removes the images, however the run ends
+        for phase in PHASES:
+            phase(run)
 
 
 if __name__ == "__main__":

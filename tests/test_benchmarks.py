@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import typing
 
 import pytest
 from conftest import TEMPLATE
@@ -11,6 +12,9 @@ report = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(report)
 
 MiB = 1024 * 1024
+COMBINATIONS = report.count_combinations(json.loads((TEMPLATE / "cookiecutter.json").read_text()))
+CONFIG = TEMPLATE / "benchmarks" / "config.json"
+STORED = TEMPLATE / "benchmarks" / "results" / "latest.json"
 
 
 def wrk_output(**fields) -> str:
@@ -29,70 +33,141 @@ def wrk_output(**fields) -> str:
     return f"Running 10s test @ http://127.0.0.1:8000/healthz\n{report.RESULT_PREFIX}{json.dumps(raw)}\n"
 
 
-def load(rps, p99):
-    return {"rps": rps, "p99_ms": p99, "p50_ms": p99 / 3, "errors": 0, "non_2xx": 0}
+def load(rps, p99) -> report.Load:
+    return report.Load(
+        requests=int(rps * 10),
+        rps=rps,
+        p50_ms=p99 / 3,
+        p99_ms=p99,
+        max_ms=p99 * 2,
+        errors=0,
+        non_2xx=0,
+    )
 
 
-def size_run(cpu, memory, peak_mib, *, oom=False, boots=1):
-    return {
-        "cpu": cpu,
-        "memory": memory,
-        "worker_class": "gthread",
-        "workers": 1,
-        "threads": 4,
-        "worker_boots": boots,
-        "idle_bytes": 40 * MiB,
-        "peak_bytes": peak_mib * MiB,
-        "oom_killed": oom,
-        "loads": {"healthz": load(600, 90.0), "api": load(300, 150.0)},
-    }
+def size_run(cpu, memory, peak_mib, *, oom=False, boots=1) -> report.SizeRun:
+    return report.SizeRun(
+        cpu=cpu,
+        memory=memory,
+        cpus_run=cpu / 1024,
+        cpus_capped=False,
+        worker_class="gthread",
+        workers=1,
+        threads=4,
+        worker_boots=boots,
+        idle_bytes=40 * MiB,
+        peak_bytes=peak_mib * MiB,
+        oom_killed=oom,
+        loads=report.Loads(healthz=load(600, 90.0), api=load(300, 150.0)),
+    )
+
+
+def side(rps, p99, stop_s, dropped) -> report.Side:
+    return report.Side(
+        start_to_healthy_s=0.5,
+        loads=report.BestLoads(
+            healthz=report.best_round([load(rps, p99)]),
+            api=report.best_round([load(rps / 2, p99 * 2)]),
+        ),
+        peak_bytes=50 * MiB,
+        stop=report.Stop(seconds=stop_s, served=900, dropped=dropped, turned_away=3),
+    )
+
+
+def build(cold_s, warm_s, added_mib) -> report.Build:
+    return report.Build(
+        image="bench/test:1",
+        cold_s=cold_s,
+        warm_s=warm_s,
+        added_bytes=added_mib * MiB,
+        base_image="python:3.13-slim",
+    )
 
 
 @pytest.fixture
-def results():
-    def side(rps, p99, stop_s, dropped):
-        return {
-            "start_to_healthy_s": 0.5,
-            "loads": {"healthz": load(rps, p99), "api": load(rps / 2, p99 * 2)},
-            "peak_bytes": 50 * MiB,
-            "stop": {"seconds": stop_s, "served": 900, "dropped": dropped, "turned_away": 3},
-        }
-
-    data = {
-        "date": "2025-01-01 00:00 UTC",
-        "machine": {"nproc": 2, "memory_bytes": 24 * 2**30, "kernel": "6.1"},
-        "versions": {"docker_server": "20.10", "wrk": "wrk 4.1.0"},
-        "config": {
-            "compare_cpus": 1.0,
-            "rounds": 2,
-            "memory_target_fraction": 0.6,
-            "wrk": {"threads": 2, "connections": 32, "duration_s": 10},
-        },
-        "api_route": {
-            "method": "POST",
-            "path": "/api/v1/greetings",
-            "label": "POST /api/v1/greetings",
-        },
-        "comparison": {"project": side(2600, 30.0, 0.9, 0), "baseline": side(2000, 20.0, 10.2, 4)},
-        "build": {
-            "project": {"cold_s": 9.0, "warm_s": 1.0, "added_bytes": 20 * MiB},
-            "baseline": {"cold_s": 3.0, "warm_s": 2.0, "added_bytes": 8 * MiB},
-        },
-        "static_tier": {"seconds": 55.0, "exit_code": 0, "summary": "500 passed"},
-        "static_command": "pytest",
-        "worker_models": [size_run(256, 512, 60) | {"worker_class": "sync", "threads": 1}],
-        "sizing": [size_run(256, 512, 120), size_run(1024, 2048, 200) | {"workers": 2}],
+def results() -> report.Results:
+    config = json.loads(CONFIG.read_text()) | {
+        "compare_cpus": 1.0,
+        "rounds": 2,
+        "memory_target_fraction": 0.6,
     }
-    data["targets"] = report.evaluate_targets(data)
+    data = report.Results(
+        date="2025-01-01 00:00 UTC",
+        machine=report.Machine(nproc=2, memory_bytes=24 * 2**30, kernel="6.1"),
+        versions=report.Versions(
+            docker_server="20.10",
+            docker_client="28.2",
+            cgroup="v2",
+            buildx="buildx 0.29",
+            wrk="wrk 4.1.0",
+            python_host="3.11.7",
+        ),
+        config=config,
+        static_command="pytest",
+        static_tier=report.StaticTier(seconds=55.0, exit_code=0, summary="500 passed"),
+        build=report.Builds(project=build(9.0, 1.0, 20), baseline=build(3.0, 2.0, 8)),
+        api_route=report.ApiRoute(
+            method="POST", path="/api/v1/greetings", label="POST /api/v1/greetings"
+        ),
+        comparison=report.Comparison(
+            project=side(2600, 30.0, 0.9, 0), baseline=side(2000, 20.0, 10.2, 4)
+        ),
+        worker_models=[size_run(256, 512, 60) | {"worker_class": "sync", "threads": 1}],
+        sizing=[size_run(256, 512, 120), size_run(1024, 2048, 200) | {"workers": 2}],
+        targets=[],
+    )
+    data["targets"] = report.evaluate_targets(data, COMBINATIONS)
     return data
+
+
+@pytest.fixture
+def stored():
+    """The result of the last `make bench` run, its targets judged again by today's code."""
+    data = json.loads(STORED.read_text())
+    data["targets"] = report.evaluate_targets(data, COMBINATIONS)
+    return data
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    """Each Markdown table in text, as rows of cells (the header and the rule included)."""
+    found, previous = [], ""
+    for line in text.splitlines():
+        if line.startswith("|"):
+            if not previous.startswith("|"):
+                found.append([])
+            found[-1].append([cell.strip() for cell in line[1:-1].split("|")])
+        previous = line
+    return found
+
+
+def mismatches(shape, value, where="results") -> list[str]:
+    """Where value departs from shape: a key missing or undeclared, or a value of another type."""
+    if typing.is_typeddict(shape):
+        hints = typing.get_type_hints(shape)
+        if not isinstance(value, dict):
+            return [f"{where} is {value!r}, not {shape.__name__}"]
+        wrong = [f"{where}.{key} is missing" for key in shape.__required_keys__ - value.keys()]
+        wrong += [f"{where}.{key} is not declared" for key in value.keys() - hints.keys()]
+        for key in sorted(hints.keys() & value.keys()):
+            wrong += mismatches(hints[key], value[key], f"{where}.{key}")
+        return sorted(wrong)
+    if typing.get_origin(shape) is list:
+        if not isinstance(value, list):
+            return [f"{where} is {value!r}, not a list"]
+        (item,) = typing.get_args(shape)
+        return [w for i, v in enumerate(value) for w in mismatches(item, v, f"{where}[{i}]")]
+    # JSON has one number type: a float field may read as an int, never as a bool.
+    kinds = (int, float) if shape is float else typing.get_origin(shape) or shape
+    if isinstance(value, kinds) and (shape is bool or not isinstance(value, bool)):
+        return []
+    return [f"{where} is {value!r}, not {shape.__name__}"]
 
 
 def test_wrk_summary_line_becomes_rates_and_milliseconds():
     """The JSON line from wrk.lua gives requests/s, p99 in ms and summed socket errors."""
-    parsed = report.parse_wrk(wrk_output())
-    assert parsed["rps"] == 2000.0
-    assert (parsed["p50_ms"], parsed["p99_ms"], parsed["max_ms"]) == (4.0, 12.5, 40.0)
-    assert (parsed["errors"], parsed["non_2xx"]) == (3, 0)
+    assert report.parse_wrk(wrk_output()) == report.Load(
+        requests=20000, rps=2000.0, p50_ms=4.0, p99_ms=12.5, max_ms=40.0, errors=3, non_2xx=0
+    )
 
 
 def test_wrk_output_without_the_summary_line_is_refused():
@@ -107,6 +182,24 @@ def test_best_round_keeps_the_fastest_and_the_spread():
     assert (best["rps"], best["p99_ms"], best["rounds_rps"]) == (1100, 25.0, [900, 1100])
 
 
+@pytest.mark.parametrize("name", ["stored", "results"])
+def test_results_have_the_declared_shape(name, request):
+    """The stored run and the test fixture carry every key of report.Results, and no other."""
+    assert mismatches(report.Results, request.getfixturevalue(name)) == []
+
+
+def test_a_result_off_the_shape_is_named_by_its_path(stored):
+    """A key run.py stopped writing, one the shape does not declare, or a wrong type is named."""
+    del stored["comparison"]["project"]["stop"]["dropped"]
+    stored["sizing"][0]["gpus"] = 1
+    stored["sizing"][1]["oom_killed"] = 0
+    assert mismatches(report.Results, stored) == [
+        "results.comparison.project.stop.dropped is missing",
+        "results.sizing[0].gpus is not declared",
+        "results.sizing[1].oom_killed is 0, not bool",
+    ]
+
+
 def test_targets_are_judged_from_the_numbers(results):
     """Each target's verdict follows from the measured values, not from a fixed answer."""
     held = {t["target"]: t["held"] for t in results["targets"]}
@@ -116,9 +209,47 @@ def test_targets_are_judged_from_the_numbers(results):
     assert held["default size peak memory < 60% of 512 MiB"] is True  # 120 of 512
     assert held["no OOM kill, no worker restarted"] is True
     results["sizing"][0] = size_run(256, 512, 400, boots=2)
-    again = {t["target"]: t for t in report.evaluate_targets(results)}
+    again = {t["target"]: t for t in report.evaluate_targets(results, COMBINATIONS)}
     assert again["default size peak memory < 60% of 512 MiB"]["held"] is False
     assert again["no OOM kill, no worker restarted"]["measured"] == "worker restarted"
+
+
+def test_a_limit_is_written_once(results, monkeypatch):
+    """Raising a target's limit changes its label and its verdict together."""
+    raised = report.TARGETS[0]._replace(limit=1.5)
+    monkeypatch.setattr(report, "TARGETS", (raised,))
+    assert report.evaluate_targets(results, COMBINATIONS) == [
+        {
+            "target": "/healthz requests/s >= 1.5x baseline (aim 1.3x)",
+            "measured": "1.3x",
+            "held": False,
+        }
+    ]
+
+
+def test_static_tier_target_holds_only_for_a_passing_run(results):
+    """A failing tier shows its time but misses the target; --skip-static leaves no row."""
+    label = "static tier, 4 combinations, ~60 s on 2 cores"
+    results["static_tier"]["exit_code"] = 1
+    verdicts = {t["target"]: t for t in report.evaluate_targets(results, 4)}
+    assert verdicts[label] == {"target": label, "measured": "55.0 s", "held": False}
+    del results["static_tier"]
+    assert label not in {t["target"] for t in report.evaluate_targets(results, 4)}
+
+
+def test_combinations_multiply_the_choices_of_the_options_that_shape_the_repo(monkeypatch):
+    """A list's values and a bool's two count; text, cookiecutter's keys, exclusions do not."""
+    options = {
+        "project_name": "Orders",
+        "python_version": ["3.13", "3.12"],
+        "use_volume": False,
+        "ci_provider": ["github", "gitlab", "none"],
+        "__prompts__": {"use_volume": "A volume?"},
+        "_copy_without_render": [],
+    }
+    assert report.count_combinations(options) == 12
+    monkeypatch.setattr(report, "NOT_SHAPING_OPTIONS", frozenset({"ci_provider"}))
+    assert report.count_combinations(options) == 4
 
 
 def test_sizing_table_has_one_row_per_size(results):
@@ -138,11 +269,22 @@ def test_sizing_table_refuses_jinja_delimiters(results):
 
 def test_markdown_report_carries_every_section(results):
     """The report shows provenance, the comparison with ratios, targets and sizes."""
-    text = report.render_markdown(results)
+    text = report.render_markdown(results, COMBINATIONS)
     assert "2 cores, 24 GiB, Linux 6.1" in text
     assert "| GET /healthz requests/s | 2,600 | 2,000 | 1.30x |" in text
     assert "| /healthz p99 <= 1.25x baseline | 1.5x | **no** |" in text
+    assert f"## Template static test tier ({COMBINATIONS} combinations)" in text
     assert "500 passed" in text
+
+
+def test_stored_result_renders_the_readme_blocks(stored):
+    """README.md gets the comparison and the targets, the generated README the sizes."""
+    blocks = report.render_readme_blocks(stored)
+    comparison, targets, _, sizing = tables(report.render_markdown(stored, COMBINATIONS))
+    assert tables(blocks["comparison"]) == [comparison, targets]
+    assert tables(blocks["sizing"]) == [sizing]
+    for block in blocks.values():
+        assert block.startswith(report.render_provenance(stored) + "\n\n|")
 
 
 def test_replace_between_rewrites_only_the_marked_block():
@@ -172,3 +314,28 @@ def test_readmes_carry_one_pair_of_markers(readme, start, end):
     text = (TEMPLATE / readme).read_text()
     assert text.count(start) == 1 and text.count(end) == 1
     assert text.index(start) < text.index(end)
+
+
+def test_stored_result_renders_tables_a_row_per_measure(stored):
+    """The stored run renders every measure compared and a row per target, run and size."""
+    comparison, targets, models, sizing = tables(report.render_markdown(stored, COMBINATIONS))
+    api = stored["api_route"]["label"]
+    assert [row[0] for row in comparison[2:]] == [
+        "GET /healthz requests/s",
+        "GET /healthz p99 ms",
+        f"{api} requests/s",
+        f"{api} p99 ms",
+        "cold build s",
+        "warm rebuild s (code edit)",
+        "image MiB added over the base",
+        "start to healthy s",
+        "docker stop s",
+        "requests dropped in flight at stop (served / turned away after)",
+        "peak memory MiB",
+    ]
+    assert [row[0] for row in targets[2:]] == [t["target"] for t in stored["targets"]]
+    assert len(models) == 2 + len(stored["worker_models"])
+    assert len(sizing) == 2 + len(stored["sizing"])
+    for header, rule, *rows in (comparison, targets, models, sizing):
+        assert rule == ["---"] * len(header)
+        assert all(len(row) == len(header) for row in rows)

@@ -15,12 +15,12 @@ PACKAGE = "src/{package_name}"
 # option -> value -> paths that value does not need (relative to the project).
 UNNEEDED = {
     "use_volume": {
-        False: [f"{PACKAGE}/files.py", "tests/test_files.py"],
+        False: [f"{PACKAGE}/files.py", "tests/test_files.py", "docs/volume.md"],
     },
     "ci_provider": {
-        "github": [".gitlab-ci.yml"],
-        "gitlab": [".github"],
-        "none": [".github", ".gitlab-ci.yml"],
+        "github": [".gitlab-ci.yml", "docs/ci-gitlab.md"],
+        "gitlab": [".github", "docs/ci-github.md"],
+        "none": [".github", ".gitlab-ci.yml", "docs/ci-github.md", "docs/ci-gitlab.md"],
     },
 }
 

@@ -47,7 +47,7 @@ def test_option_files_are_present_or_absent(baked, options):
     """Each option brings the files it needs and leaves out the rest."""
     present = relative(baked(options))
     package = "src/orders_service"
-    volume_files = {f"{package}/files.py", "tests/test_files.py"}
+    volume_files = {f"{package}/files.py", "tests/test_files.py", "docs/volume.md"}
     github_files = {
         ".github/workflows/ci.yml",
         ".github/workflows/deploy.yml",
@@ -58,6 +58,8 @@ def test_option_files_are_present_or_absent(baked, options):
     assert (github_files <= present) is (options["ci_provider"] == "github")
     assert not any(p.startswith(".github/") for p in present) or options["ci_provider"] == "github"
     assert (".gitlab-ci.yml" in present) is (options["ci_provider"] == "gitlab")
+    for provider in ("github", "gitlab"):
+        assert (f"docs/ci-{provider}.md" in present) is (options["ci_provider"] == provider)
     for always in (
         "Dockerfile",
         ".dockerignore",
@@ -65,6 +67,8 @@ def test_option_files_are_present_or_absent(baked, options):
         "compose.ecs.yaml",
         "Makefile",
         "README.md",
+        "docs/development.md",
+        "docs/deployment.md",
         ".cookiecutter.json",
         "gunicorn.conf.py",
         "requirements.txt",
@@ -134,6 +138,7 @@ SUITE_IGNORES = (
     ".github/",
     ".gitlab-ci.yml",
     "Dockerfile",
+    "docs/",
     ".cookiecutter.json",
     "infra/bootstrap.yaml",
     "scripts/",

@@ -216,3 +216,16 @@ def test_generated_tests_read_no_ignored_file():
         if "README" in text:
             assert path.name == "test_readme.py", f"{path.name} reads README.md"
             assert README_HELP_BLOCK.pattern in text, "fingerprint README.md as it is read"
+
+
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)[^)]*\)")
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_relative_markdown_links_resolve(baked, options):
+    """Every relative link in the baked repo's Markdown names a file of that bake."""
+    project = baked(options)
+    for page in project.rglob("*.md"):
+        for target in MARKDOWN_LINK.findall(page.read_text()):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{page.relative_to(project)}: {target}"

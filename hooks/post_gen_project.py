@@ -12,18 +12,23 @@ from pathlib import Path
 
 PACKAGE = "src/{package_name}"
 
-# Where each option acts, in two tables: tests/test_hooks.py checks that together
-# they name every file that mentions the option.
+# Where each option acts, in two tables: tests/test_option_tables.py checks that
+# together they name every file with a Jinja conditional on the option.
 #
 # option -> value -> paths that value does not need (relative to the project).
 UNNEEDED = {
     "use_volume": {
-        False: [f"{PACKAGE}/files.py", "tests/test_files.py", "infra/volume.yaml"],
+        False: [
+            f"{PACKAGE}/files.py",
+            "tests/test_files.py",
+            "infra/volume.yaml",
+            "docs/volume.md",
+        ],
     },
     "ci_provider": {
-        "github": [".gitlab-ci.yml"],
-        "gitlab": [".github"],
-        "none": [".github", ".gitlab-ci.yml"],
+        "github": [".gitlab-ci.yml", "docs/ci-gitlab.md"],
+        "gitlab": [".github", "docs/ci-github.md"],
+        "none": [".github", ".gitlab-ci.yml", "docs/ci-github.md", "docs/ci-gitlab.md"],
     },
 }
 
@@ -35,9 +40,12 @@ CONDITIONAL_IN = {
         "compose.yaml",  # the named volume and DATA_DIR
         "Dockerfile",  # the /data mount point, owned by the app user
         "Makefile",  # make run with a local data folder
+        # Prose that names the volume's files where it lists what a repo has.
         "README.md",
+        "docs/deployment.md",
+        "docs/development.md",
     ],
-    "ci_provider": ["README.md"],
+    "ci_provider": ["README.md", "docs/deployment.md"],
 }
 
 

@@ -68,6 +68,8 @@ def test_option_files_are_present_or_absent(baked, options):
         "infra/service.yaml",
         "Makefile",
         "README.md",
+        "docs/development.md",
+        "docs/deployment.md",
         ".cookiecutter.json",
         "gunicorn.conf.py",
         "requirements.txt",
@@ -137,16 +139,18 @@ SUITE_IGNORES = (
     ".github/",
     ".gitlab-ci.yml",
     "Dockerfile",
-    "README.md",
+    "docs/",
     ".cookiecutter.json",
     "infra/bootstrap.yaml",
     "scripts/",
 )
+# README.md is read by tests/test_readme.py through this block only, its `make help` lines.
+README_HELP_BLOCK = re.compile(r"^```text\n((?:  make .*\n)+)```$", re.MULTILINE)
 suite_results: dict[str, subprocess.CompletedProcess] = {}
 
 
 def suite_fingerprint(project: Path) -> str:
-    """Hash every file the generated suite can see; pyproject.toml by its pytest table."""
+    """Hash every file the generated suite sees; pyproject.toml and README.md as it reads them."""
     digest = hashlib.sha256()
     for path in files(project):
         name = path.relative_to(project).as_posix()
@@ -156,6 +160,9 @@ def suite_fingerprint(project: Path) -> str:
         if name == "pyproject.toml":
             pytest_table = tomllib.loads(content.decode())["tool"]["pytest"]
             content = json.dumps(pytest_table, sort_keys=True).encode()
+        if name == "README.md":
+            block = README_HELP_BLOCK.search(content.decode())
+            content = block[0].encode() if block else b""
         digest.update(name.encode() + b"\0" + content + b"\0")
     return digest.hexdigest()
 
@@ -200,10 +207,26 @@ def test_matrix_covers_every_choice():
 
 
 def test_generated_tests_read_no_ignored_file():
-    """The suite's fingerprint may skip SUITE_IGNORES only while no generated test reads them."""
+    """The suite's fingerprint may skip what it skips only while no generated test reads it."""
     tests = TEMPLATE / "{{cookiecutter.project_slug}}" / "tests"
     for path in tests.glob("*.py"):
         text = path.read_text()
         for ignored in SUITE_IGNORES:
             needle = ignored.strip("./").removesuffix("/").split("/")[-1]
             assert needle not in text, f"{path.name} mentions {ignored}: update SUITE_IGNORES"
+        if "README" in text:
+            assert path.name == "test_readme.py", f"{path.name} reads README.md"
+            assert README_HELP_BLOCK.pattern in text, "fingerprint README.md as it is read"
+
+
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)[^)]*\)")
+
+
+@pytest.mark.parametrize("options", matrix_params())
+def test_relative_markdown_links_resolve(baked, options):
+    """Every relative link in the baked repo's Markdown names a file of that bake."""
+    project = baked(options)
+    for page in project.rglob("*.md"):
+        for target in MARKDOWN_LINK.findall(page.read_text()):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{page.relative_to(project)}: {target}"

@@ -141,12 +141,22 @@ def test_rendered_context_survives_quotes_and_backslashes(name):
 @pytest.mark.parametrize(
     ("options", "removed"),
     [
-        ({"use_volume": True, "ci_provider": "github"}, [".gitlab-ci.yml"]),
+        ({"use_volume": True, "ci_provider": "github"}, [".gitlab-ci.yml", "docs/ci-gitlab.md"]),
         (
             {"use_volume": False, "ci_provider": "gitlab"},
-            ["src/pkg/files.py", "tests/test_files.py", "infra/volume.yaml", ".github"],
+            [
+                "src/pkg/files.py",
+                "tests/test_files.py",
+                "infra/volume.yaml",
+                "docs/volume.md",
+                ".github",
+                "docs/ci-github.md",
+            ],
         ),
-        ({"use_volume": True, "ci_provider": "none"}, [".github", ".gitlab-ci.yml"]),
+        (
+            {"use_volume": True, "ci_provider": "none"},
+            [".github", ".gitlab-ci.yml", "docs/ci-github.md", "docs/ci-gitlab.md"],
+        ),
     ],
 )
 def test_unneeded_paths_follow_the_table(options, removed):

@@ -147,7 +147,7 @@ def test_cruft_update_brings_template_changes_and_keeps_options(template_repo, t
 
 
 def test_cruft_update_adds_ci_to_a_repo_made_without(template_repo, tmp_path):
-    """As the README says, cruft update --variables-to-update adds CI to a ci_provider none repo."""
+    """As docs/deployment.md says, cruft update --variables-to-update adds CI to a repo without."""
     require("cruft", "updates the generated repo")
     project = cruft_create(template_repo, tmp_path, {**CHOSEN, "ci_provider": "none"})
     assert not (project / ".github").exists()
@@ -160,7 +160,7 @@ def test_cruft_update_adds_ci_to_a_repo_made_without(template_repo, tmp_path):
         cwd=project,
     )
     assert (project / ".github/workflows/deploy.yml").is_file()
-    assert "AWS_DEPLOY_ROLE_ARN" in (project / "README.md").read_text()
+    assert "AWS_DEPLOY_ROLE_ARN" in (project / "docs/ci-github.md").read_text()
     assert not (project / ".gitlab-ci.yml").exists()
 
 

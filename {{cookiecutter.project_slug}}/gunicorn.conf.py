@@ -15,16 +15,13 @@ bind = f"0.0.0.0:{settings.port}"
 
 # Worker model: gthread, one worker per vCPU (capped by the memory limit), 4
 # threads each; WEB_CONCURRENCY and GUNICORN_THREADS override both.
-# Measured with wrk on /healthz at --cpus=1 against docker init's baseline
-# (one sync worker, 2,260 req/s, p99 22 ms), benchmarks/ in the template:
-#   gthread 1x4  1,674 req/s  p99 29 ms   <- the default
-#   gthread 1x1  2,204 req/s  p99 26 ms
-#   sync    1x1  2,060 req/s  p99 26 ms
-#   gthread 2x4  2,356 req/s  p99 51 ms   (two processes on one vCPU are
-#                                          throttled by the CFS quota)
-# One thread is a quarter faster on short CPU-bound requests, but then one
-# slow request (a slow client upload, a slow database) holds the only thread
-# and the health checks queue behind it until ECS replaces the task. Threads
+# The models were compared by `make bench` in the template (cookiecutter-flask-ecs,
+# benchmarks/results/latest.md, "Worker models"); the default's figures for each
+# task size are in README.md's Sizing table.
+# One thread is faster on short CPU-bound requests, but then one slow request
+# (a slow client upload, a slow database) holds the only thread and the health
+# checks queue behind it until ECS replaces the task. Two processes on one vCPU
+# are throttled by the CFS quota, which lengthens the slowest responses. Threads
 # keep the probes answering; set GUNICORN_THREADS=1 for a service whose every
 # request is short and CPU-bound.
 worker_class = "gthread"

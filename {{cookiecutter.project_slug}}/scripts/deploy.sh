@@ -10,7 +10,7 @@
 #   SERVICE_NAME     names the stacks, repository and cluster (default {{ cookiecutter.project_slug }})
 #   AWS_REGION       default {{ cookiecutter.aws_region }}; AWS_ENDPOINT_URL points the AWS CLI at an emulator
 #   CI_PROVIDER, REPOSITORY_PATH, DEFAULT_BRANCH, OIDC_PROVIDER_ARN
-#                    the deploy role of the bootstrap stack (README: "Deploy from CI")
+#                    the deploy role of the bootstrap stack (docs/deployment.md, "Deploying from CI")
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh

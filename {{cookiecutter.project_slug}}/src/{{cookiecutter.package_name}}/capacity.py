@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP = Path("/sys/fs/cgroup")
-# The memory budgeted per worker: benchmarks/ measured about 20 MiB added per
-# worker under load; the rest is headroom for request buffers and your own code.
+# The memory budgeted per worker: well above what a worker adds under load, as
+# measured by `make bench` in the template (cookiecutter-flask-ecs,
+# benchmarks/results/latest.md; README.md's Sizing table has the memory per task
+# size). The rest is headroom for request buffers and your own code.
 WORKER_MEMORY_BYTES = 96 * 1024 * 1024
 # Memory kept free for the gunicorn arbiter and the page cache.
 RESERVED_MEMORY_BYTES = 96 * 1024 * 1024
@@ -35,9 +37,9 @@ def worker_count(limits: Limits) -> int:
 
     One worker per vCPU (its threads overlap the waits on I/O): more processes
     than the quota spend it in parallel and are then throttled for the rest of
-    the CFS period, which lengthens the slowest responses (gunicorn.conf.py
-    has the numbers). The memory limit caps the count, so that a burst of load
-    cannot OOM-kill the task.
+    the CFS period, which lengthens the slowest responses (measured by `make
+    bench` in the template; see gunicorn.conf.py). The memory limit caps the
+    count, so that a burst of load cannot OOM-kill the task.
     """
     by_cpu = max(1, math.ceil(limits.cpus))
     if limits.memory_bytes is None:

@@ -39,7 +39,8 @@ class GunicornLogger(glogging.Logger):
 
     A logger class rather than gunicorn's logconfig_dict: with any logconfig
     set, gunicorn builds an access-log record for every request even when
-    nothing prints it, which cost a third of /healthz's throughput (benchmarks/).
+    nothing prints it, which slowed /healthz measurably (measured by `make bench`
+    in the template, cookiecutter-flask-ecs).
     """
 
     def setup(self, cfg) -> None:

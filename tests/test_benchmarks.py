@@ -283,8 +283,18 @@ def test_stored_result_renders_the_readme_blocks(stored):
     comparison, targets, _, sizing = tables(report.render_markdown(stored, COMBINATIONS))
     assert tables(blocks["comparison"]) == [comparison, targets]
     assert tables(blocks["sizing"]) == [sizing]
-    for block in blocks.values():
-        assert block.startswith(report.render_provenance(stored) + "\n\n|")
+    assert blocks["comparison"].startswith(report.render_provenance(stored) + "\n\n|")
+    assert blocks["sizing"].startswith(report.render_sizing_provenance(stored) + "\n\n|")
+
+
+def test_the_generated_readme_names_no_fact_of_the_benchmark_machine(stored):
+    """The sizing block tells how it was measured, not on what: no cores, memory or kernel."""
+    machine = stored["machine"]
+    sizing = report.render_readme_blocks(stored)["sizing"]
+    assert "make bench" in sizing
+    assert stored["date"] in sizing
+    for fact in (f"{machine['nproc']} cores", " GiB,", machine["kernel"], "Docker "):
+        assert fact not in sizing
 
 
 def test_replace_between_rewrites_only_the_marked_block():

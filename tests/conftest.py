@@ -1,13 +1,17 @@
-"""Shared helpers: the option matrix read from cookiecutter.json, and one bake helper."""
+"""Shared helpers: the option matrix read from cookiecutter.json, baking, and running tools."""
 
 import hashlib
+import importlib.util
 import itertools
 import json
 import os
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
@@ -72,6 +76,52 @@ def baked(cookies_session):
     return get
 
 
+def load_module(path: Path) -> ModuleType:
+    """Import a Python file that is not on sys.path (a hook, a script) as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Output beyond this many characters of each stream is cut from a failure message.
+OUTPUT_TAIL = 6000
+
+
+def _tail(text: str) -> str:
+    if len(text) <= OUTPUT_TAIL:
+        return text
+    return f"[... {len(text) - OUTPUT_TAIL} characters cut ...]\n{text[-OUTPUT_TAIL:]}"
+
+
+def assert_exited(
+    result: subprocess.CompletedProcess, expect: int = 0, note: str = ""
+) -> subprocess.CompletedProcess:
+    """Assert result exited with expect; the message holds the command, its output and note."""
+    command = shlex.join(map(str, result.args))
+    assert result.returncode == expect, (
+        f"{command} exited {result.returncode}, expected {expect}\n"
+        f"--- stdout\n{_tail(result.stdout)}\n--- stderr\n{_tail(result.stderr)}"
+        + (f"\n--- {note}" if note else "")
+    )
+    return result
+
+
+def run(
+    *command, cwd=None, env=None, expect: int | None = 0, note: str = ""
+) -> subprocess.CompletedProcess:
+    """Run command with its output captured as text; unless expect is None, assert its status."""
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result if expect is None else assert_exited(result, expect, note)
+
+
 def tool_path(tool: str) -> str | None:
     """Find a tool beside this interpreter (the test venv) first, then on PATH."""
     beside = Path(sys.executable).parent / tool
@@ -91,8 +141,14 @@ def require(tool: str, reason: str) -> str:
 def docker_engine_available() -> bool:
     if shutil.which("docker") is None:
         return False
-    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
-    return probe.returncode == 0
+    return run("docker", "info", expect=None).returncode == 0
+
+
+def free_port() -> int:
+    """Return a TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def distinct_files(baked, relative: str, combinations=None) -> dict[Path, list[str]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MATRIX, TEMPLATE, CloudFormationLoader, matrix_params
+from conftest import MATRIX, TEMPLATE, CloudFormationLoader, assert_exited, matrix_params, run
 
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#|cookiecutter\.(?!json)[a-z_]+")
 PARSERS = {
@@ -116,14 +116,7 @@ def test_ruff_passes(baked, options):
     """The generated code passes ruff check and ruff format --check."""
     project = baked(options)
     for command in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ruff", *command],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+        run(sys.executable, "-m", "ruff", *command, cwd=project)
 
 
 # What cannot change what a baked repo's own suite does: CI files, the image recipe,
@@ -160,14 +153,8 @@ def suite_fingerprint(project: Path) -> str:
 def run_generated_suite(project: Path, scratch: Path) -> subprocess.CompletedProcess:
     # Keep Hypothesis's cache out of the shared bake, which other tests read file by file.
     environ = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / "hypothesis")}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    return run(*command, cwd=project, env=environ, expect=None)
 
 
 @pytest.mark.parametrize("options", matrix_params())
@@ -177,8 +164,7 @@ def test_generated_test_suite_passes(baked, options, tmp_path):
     fingerprint = suite_fingerprint(project)
     if fingerprint not in suite_results:
         suite_results[fingerprint] = run_generated_suite(project, tmp_path)
-    result = suite_results[fingerprint]
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    result = assert_exited(suite_results[fingerprint])
     assert " passed" in result.stdout
 
 

@@ -7,13 +7,12 @@ shares the file.
 
 import json
 import re
-import subprocess
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MATRIX, OPTIONS, TEMPLATE, distinct_files, matrix_params, require
+from conftest import MATRIX, OPTIONS, TEMPLATE, distinct_files, matrix_params, require, run
 
 CI_FILES = {
     "github": [
@@ -88,14 +87,8 @@ def test_ci_files_match_their_schema(ci_files, name, schema):
     """Every distinct rendered CI file passes check-jsonschema's schema for its kind."""
     require("check-jsonschema", "validates the rendered CI files")
     files = ci_files[name]
-    result = subprocess.run(
-        ["check-jsonschema", "--builtin-schema", schema, *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
     owners = "\n".join(f"{path}: {describe(ids)}" for path, ids in files.items())
-    assert result.returncode == 0, result.stdout + result.stderr + owners
+    run("check-jsonschema", "--builtin-schema", schema, *files, note=owners)
 
 
 @pytest.mark.parametrize(
@@ -105,32 +98,21 @@ def test_ci_files_match_their_schema(ci_files, name, schema):
 def test_template_ci_files_match_their_schema(name, schema):
     """The template's own workflow and dependabot file pass their schemas."""
     require("check-jsonschema", "validates the template's CI files")
-    path = TEMPLATE / ".github" / name
-    result = subprocess.run(
-        ["check-jsonschema", "--builtin-schema", schema, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run("check-jsonschema", "--builtin-schema", schema, TEMPLATE / ".github" / name)
 
 
 def zizmor_findings(inputs: list[Path]) -> list[dict]:
     """Run zizmor offline on inputs; return its findings of medium severity or above."""
-    result = subprocess.run(
-        [
-            "zizmor",
-            "--offline",
-            "--strict-collection",
-            "--min-severity",
-            "medium",
-            "--format",
-            "json",
-            *map(str, inputs),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run(
+        "zizmor",
+        "--offline",
+        "--strict-collection",
+        "--min-severity",
+        "medium",
+        "--format",
+        "json",
+        *inputs,
+        expect=None,
     )
     # Exit 1 is zizmor's own failure (bad input); findings exit 10 and up.
     assert result.returncode != 1, result.stderr

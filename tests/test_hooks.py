@@ -1,21 +1,12 @@
 """The hooks, imported and tested as plain modules, without baking."""
 
-import importlib.util
 import json
 
 import pytest
-from conftest import OPTIONS, TEMPLATE
+from conftest import OPTIONS, TEMPLATE, load_module
 
-
-def load_hook(name):
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pre = load_hook("pre_gen_project")
-post = load_hook("post_gen_project")
+pre = load_module(TEMPLATE / "hooks" / "pre_gen_project.py")
+post = load_module(TEMPLATE / "hooks" / "post_gen_project.py")
 
 VALID = {
     "project_slug": "orders-service",

@@ -14,9 +14,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-import yaml
 
 TEMPLATE = Path(__file__).resolve().parent.parent
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
 # The options that change the shape of the generated repo, with every value
@@ -165,19 +165,9 @@ def distinct_files(baked, relative: str, combinations=None) -> dict[Path, list[s
     return owners
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """Read CloudFormation YAML; the short-form tags keep their value under the tag's name."""
-
-
-CloudFormationLoader.add_multi_constructor(
-    "!",
-    lambda loader, suffix, node: {
-        suffix: (
-            loader.construct_scalar(node)
-            if isinstance(node, yaml.ScalarNode)
-            else loader.construct_sequence(node, deep=True)
-            if isinstance(node, yaml.SequenceNode)
-            else loader.construct_mapping(node, deep=True)
-        )
-    },
-)
+# The generated repo's own CloudFormation YAML loader (a yaml.SafeLoader subclass), so
+# both suites read a template alike: short-form tags become their long form, !Ref X ->
+# {"Ref": X}, !Sub s -> {"Fn::Sub": s}, !GetAtt a.b -> {"Fn::GetAtt": [a, b]}.
+CloudFormationLoader = load_module(
+    PROJECT_TEMPLATE / "tests" / "test_task_definition_parity.py"
+).CloudFormationLoader

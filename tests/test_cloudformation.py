@@ -110,7 +110,7 @@ def test_the_deploy_role_can_pass_exactly_the_two_task_roles(templates):
     for service_path in (path for path in templates if path.name == "service.yaml"):
         resources = load(service_path)["Resources"]
         role_names = {
-            resources[logical_id]["Properties"]["RoleName"]["Sub"]
+            resources[logical_id]["Properties"]["RoleName"]["Fn::Sub"]
             for logical_id in ("ExecutionRole", "TaskRole")
         }
         for bootstrap_path in (path for path in templates if path.name == "bootstrap.yaml"):
@@ -118,7 +118,7 @@ def test_the_deploy_role_can_pass_exactly_the_two_task_roles(templates):
                 0
             ]["PolicyDocument"]["Statement"]
             (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
-            passable = {arn["Sub"].rsplit(":role/", 1)[1] for arn in pass_role["Resource"]}
+            passable = {arn["Fn::Sub"].rsplit(":role/", 1)[1] for arn in pass_role["Resource"]}
             assert passable == role_names
             assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == (
                 "ecs-tasks.amazonaws.com"

@@ -19,10 +19,9 @@ TEMPLATE = Path(__file__).resolve().parent.parent
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
-# The options that change the shape of the generated repo, with every value
-# they can take: read from cookiecutter.json so a new choice is tested the day
-# it is added.
-SHAPE_OPTIONS = ("python_version", "use_volume", "ci_provider")
+# Options with a choice list or a bool that still do not change what a baked repo
+# holds, so the matrix leaves them out. None yet: name one here with its reason.
+NOT_SHAPE_OPTIONS: frozenset[str] = frozenset()
 
 
 def choices(option: str) -> list:
@@ -30,6 +29,18 @@ def choices(option: str) -> list:
     if isinstance(default, bool):
         return [False, True]
     return list(default)
+
+
+# The options that change the shape of the generated repo, in cookiecutter.json's
+# order: every one whose default is a choice list or a bool (keys starting with _
+# are cookiecutter's own), so a new option or choice is tested the day it is added.
+SHAPE_OPTIONS = tuple(
+    option
+    for option, default in OPTIONS.items()
+    if isinstance(default, list | bool)
+    and not option.startswith("_")
+    and option not in NOT_SHAPE_OPTIONS
+)
 
 
 def option_id(options: dict) -> str:

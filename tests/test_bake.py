@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 import os
 import re
 import subprocess
@@ -11,7 +12,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MATRIX, TEMPLATE, CloudFormationLoader, assert_exited, matrix_params, run
+from conftest import (
+    MATRIX,
+    NOT_SHAPE_OPTIONS,
+    SHAPE_OPTIONS,
+    TEMPLATE,
+    CloudFormationLoader,
+    assert_exited,
+    matrix_params,
+    option_id,
+    run,
+)
 
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#|cookiecutter\.(?!json)[a-z_]+")
 PARSERS = {
@@ -178,8 +189,19 @@ def test_suite_fingerprint_tells_code_changes_from_ci_changes(baked):
 
 
 def test_matrix_covers_every_choice():
-    """The matrix is the product of every choice of the shape options."""
-    assert len(MATRIX) == 18
+    """The matrix is every combination of the choices in cookiecutter.json, each once."""
+    shape = {
+        option: [False, True] if isinstance(default, bool) else default
+        for option, default in json.loads((TEMPLATE / "cookiecutter.json").read_text()).items()
+        if isinstance(default, list | bool)
+        and not option.startswith("_")
+        and option not in NOT_SHAPE_OPTIONS
+    }
+    assert list(shape) == list(SHAPE_OPTIONS)
+    assert len(MATRIX) == math.prod(len(values) for values in shape.values())
+    assert len({option_id(options) for options in MATRIX}) == len(MATRIX)
+    for option, values in shape.items():
+        assert {options[option] for options in MATRIX} == set(values), option
 
 
 def test_generated_tests_read_no_ignored_file():

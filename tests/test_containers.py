@@ -15,14 +15,14 @@ import time
 import uuid
 
 import pytest
-from conftest import assert_exited, docker_engine_available, free_port, matrix_params, run
+from conftest import assert_exited, choices, docker_engine_available, free_port, matrix_params, run
 
 pytestmark = pytest.mark.container
 
 COVERING_SET = [
     {"python_version": version, "use_volume": volume, "ci_provider": "github"}
-    for version in ("3.13", "3.14", "3.12")
-    for volume in (False, True)
+    for version in choices("python_version")
+    for volume in choices("use_volume")
 ]
 
 

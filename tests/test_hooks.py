@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import OPTIONS, TEMPLATE, load_module
+from conftest import OPTIONS, TEMPLATE, choices, load_module
 
 pre = load_module(TEMPLATE / "hooks" / "pre_gen_project.py")
 post = load_module(TEMPLATE / "hooks" / "post_gen_project.py")
@@ -149,9 +149,7 @@ def test_every_option_in_the_table_exists_with_every_value():
     """The removal table only names real options and values."""
     for option, by_value in post.UNNEEDED.items():
         assert option in OPTIONS
-        default = OPTIONS[option]
-        values = [False, True] if isinstance(default, bool) else default
-        assert set(by_value) <= set(values)
+        assert set(by_value) <= set(choices(option))
 
 
 def test_remove_paths_deletes_files_folders_and_leaves_no_empty_folder(tmp_path):

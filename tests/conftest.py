@@ -95,6 +95,25 @@ def load_module(path: Path) -> ModuleType:
     return module
 
 
+def _ci_files() -> dict[str, list[str]]:
+    """Map each ci_provider to the template's files under the CI paths the post-gen hook keeps."""
+    removed = load_module(TEMPLATE / "hooks" / "post_gen_project.py").UNNEEDED["ci_provider"]
+    every = {path for paths in removed.values() for path in paths}
+    return {
+        provider: sorted(
+            path.relative_to(PROJECT_TEMPLATE).as_posix()
+            for kept in every - set(removed.get(provider, []))
+            for path in (PROJECT_TEMPLATE / kept, *(PROJECT_TEMPLATE / kept).rglob("*"))
+            if path.is_file()
+        )
+        for provider in choices("ci_provider")
+    }
+
+
+# ci_provider -> the CI files a repo baked with it holds, e.g. "gitlab": [".gitlab-ci.yml"].
+CI_FILES = _ci_files()
+
+
 # Output beyond this many characters of each stream is cut from a failure message.
 OUTPUT_TAIL = 6000
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import (
+    CI_FILES,
     MATRIX,
     NOT_SHAPE_OPTIONS,
     SHAPE_OPTIONS,
@@ -59,16 +60,12 @@ def test_option_files_are_present_or_absent(baked, options):
     present = relative(baked(options))
     package = "src/orders_service"
     volume_files = {f"{package}/files.py", "tests/test_files.py"}
-    github_files = {
-        ".github/workflows/ci.yml",
-        ".github/workflows/deploy.yml",
-        ".github/dependabot.yml",
-    }
+    github_files = set(CI_FILES["github"])
     assert (volume_files <= present) is options["use_volume"]
     assert not (volume_files & present) or options["use_volume"]
     assert (github_files <= present) is (options["ci_provider"] == "github")
     assert not any(p.startswith(".github/") for p in present) or options["ci_provider"] == "github"
-    assert (".gitlab-ci.yml" in present) is (options["ci_provider"] == "gitlab")
+    assert (set(CI_FILES["gitlab"]) <= present) is (options["ci_provider"] == "gitlab")
     for always in (
         "Dockerfile",
         ".dockerignore",

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import CloudFormationLoader, run
+from conftest import CI_FILES, PROJECT_TEMPLATE, CloudFormationLoader, run
 
 
 def test_cloudformation_loader_gives_the_long_form_of_each_tag():
@@ -53,3 +53,11 @@ def test_run_checks_the_expected_status_or_none():
     assert run(sys.executable, "-c", script, expect=None).returncode == 3
     with pytest.raises(AssertionError, match="exited 3, expected 0"):
         run(sys.executable, "-c", script)
+
+
+def test_ci_files_are_template_files_and_only_ci_provider_none_has_none():
+    """CI_FILES, read from the hook's table, names real files; each provider but none has some."""
+    for provider, names in CI_FILES.items():
+        assert bool(names) is (provider != "none"), provider
+        for name in names:
+            assert (PROJECT_TEMPLATE / name).is_file(), name

@@ -1,24 +1,27 @@
-"""Shared helpers: the option matrix read from cookiecutter.json, and one bake helper."""
+"""Shared helpers: the option matrix read from cookiecutter.json, baking, and running tools."""
 
 import hashlib
+import importlib.util
 import itertools
 import json
 import os
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
-import yaml
 
 TEMPLATE = Path(__file__).resolve().parent.parent
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 
-# The options that change the shape of the generated repo, with every value
-# they can take: read from cookiecutter.json so a new choice is tested the day
-# it is added.
-SHAPE_OPTIONS = ("python_version", "use_volume", "ci_provider")
+# Options with a choice list or a bool that still do not change what a baked repo
+# holds, so the matrix leaves them out. None yet: name one here with its reason.
+NOT_SHAPE_OPTIONS: frozenset[str] = frozenset()
 
 
 def choices(option: str) -> list:
@@ -26,6 +29,18 @@ def choices(option: str) -> list:
     if isinstance(default, bool):
         return [False, True]
     return list(default)
+
+
+# The options that change the shape of the generated repo, in cookiecutter.json's
+# order: every one whose default is a choice list or a bool (keys starting with _
+# are cookiecutter's own), so a new option or choice is tested the day it is added.
+SHAPE_OPTIONS = tuple(
+    option
+    for option, default in OPTIONS.items()
+    if isinstance(default, list | bool)
+    and not option.startswith("_")
+    and option not in NOT_SHAPE_OPTIONS
+)
 
 
 def option_id(options: dict) -> str:
@@ -72,6 +87,84 @@ def baked(cookies_session):
     return get
 
 
+def load_module(path: Path) -> ModuleType:
+    """Import a Python file that is not on sys.path (a hook, a script) as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The post-generation hook, whose tables say which files each option keeps.
+post_hook = load_module(TEMPLATE / "hooks" / "post_gen_project.py")
+PACKAGE = "orders_service"  # the package name of every bake: the default project name's
+
+
+def removed_paths(options: dict) -> set[str]:
+    """The paths the post-generation hook removes from a bake with these options."""
+    return set(post_hook.unneeded_paths({**options, "package_name": PACKAGE}))
+
+
+def _ci_files() -> dict[str, list[str]]:
+    """Map each ci_provider to the template's files under the CI paths the post-gen hook keeps.
+
+    The CI guides under docs/ go with them but are prose, not pipeline configuration.
+    """
+    removed = post_hook.UNNEEDED["ci_provider"]
+    every = {path for paths in removed.values() for path in paths if not path.startswith("docs/")}
+    return {
+        provider: sorted(
+            path.relative_to(PROJECT_TEMPLATE).as_posix()
+            for kept in every - set(removed.get(provider, []))
+            for path in (PROJECT_TEMPLATE / kept, *(PROJECT_TEMPLATE / kept).rglob("*"))
+            if path.is_file()
+        )
+        for provider in choices("ci_provider")
+    }
+
+
+# ci_provider -> the CI files a repo baked with it holds, e.g. "gitlab": [".gitlab-ci.yml"].
+CI_FILES = _ci_files()
+
+
+# Output beyond this many characters of each stream is cut from a failure message.
+OUTPUT_TAIL = 6000
+
+
+def _tail(text: str) -> str:
+    if len(text) <= OUTPUT_TAIL:
+        return text
+    return f"[... {len(text) - OUTPUT_TAIL} characters cut ...]\n{text[-OUTPUT_TAIL:]}"
+
+
+def assert_exited(
+    result: subprocess.CompletedProcess, expect: int = 0, note: str = ""
+) -> subprocess.CompletedProcess:
+    """Assert result exited with expect; the message holds the command, its output and note."""
+    command = shlex.join(map(str, result.args))
+    assert result.returncode == expect, (
+        f"{command} exited {result.returncode}, expected {expect}\n"
+        f"--- stdout\n{_tail(result.stdout)}\n--- stderr\n{_tail(result.stderr)}"
+        + (f"\n--- {note}" if note else "")
+    )
+    return result
+
+
+def run(
+    *command, cwd=None, env=None, expect: int | None = 0, note: str = ""
+) -> subprocess.CompletedProcess:
+    """Run command with its output captured as text; unless expect is None, assert its status."""
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result if expect is None else assert_exited(result, expect, note)
+
+
 def tool_path(tool: str) -> str | None:
     """Find a tool beside this interpreter (the test venv) first, then on PATH."""
     beside = Path(sys.executable).parent / tool
@@ -91,8 +184,14 @@ def require(tool: str, reason: str) -> str:
 def docker_engine_available() -> bool:
     if shutil.which("docker") is None:
         return False
-    probe = subprocess.run(["docker", "info"], capture_output=True, check=False)
-    return probe.returncode == 0
+    return run("docker", "info", expect=None).returncode == 0
+
+
+def free_port() -> int:
+    """Return a TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def distinct_files(baked, relative: str, combinations=None) -> dict[Path, list[str]]:
@@ -109,19 +208,9 @@ def distinct_files(baked, relative: str, combinations=None) -> dict[Path, list[s
     return owners
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """Read CloudFormation YAML; the short-form tags keep their value under the tag's name."""
-
-
-CloudFormationLoader.add_multi_constructor(
-    "!",
-    lambda loader, suffix, node: {
-        suffix: (
-            loader.construct_scalar(node)
-            if isinstance(node, yaml.ScalarNode)
-            else loader.construct_sequence(node, deep=True)
-            if isinstance(node, yaml.SequenceNode)
-            else loader.construct_mapping(node, deep=True)
-        )
-    },
-)
+# The generated repo's own CloudFormation YAML loader (a yaml.SafeLoader subclass), so
+# both suites read a template alike: short-form tags become their long form, !Ref X ->
+# {"Ref": X}, !Sub s -> {"Fn::Sub": s}, !GetAtt a.b -> {"Fn::GetAtt": [a, b]}.
+CloudFormationLoader = load_module(
+    PROJECT_TEMPLATE / "tests" / "test_task_definition_parity.py"
+).CloudFormationLoader

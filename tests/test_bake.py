@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import math
 import os
 import re
 import subprocess
@@ -11,9 +12,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import MATRIX, TEMPLATE, CloudFormationLoader, matrix_params
-
-from test_hooks import post
+from conftest import (
+    CI_FILES,
+    MATRIX,
+    NOT_SHAPE_OPTIONS,
+    PACKAGE,
+    SHAPE_OPTIONS,
+    TEMPLATE,
+    CloudFormationLoader,
+    assert_exited,
+    matrix_params,
+    option_id,
+    post_hook,
+    removed_paths,
+    run,
+)
 
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#|cookiecutter\.(?!json)[a-z_]+")
 PARSERS = {
@@ -48,17 +61,19 @@ def test_no_unrendered_jinja_in_paths_or_contents(baked, options):
 def test_option_files_are_present_or_absent(baked, options):
     """Each option keeps the files its value needs; the hook's table removes the rest."""
     project = baked(options)
-    package = "orders_service"
-    removed = set(post.unneeded_paths({**options, "package_name": package}))
+    removed = removed_paths(options)
     optional = {
-        path.format(package_name=package)
-        for by_value in post.UNNEEDED.values()
+        path.format(package_name=PACKAGE)
+        for by_value in post_hook.UNNEEDED.values()
         for paths in by_value.values()
         for path in paths
     }
     for path in sorted(optional):
         assert (project / path).exists() is (path not in removed), path
     present = relative(project)
+    for provider, ci_files in CI_FILES.items():
+        if ci_files:
+            assert (set(ci_files) <= present) is (options["ci_provider"] == provider), provider
     for always in (
         "Dockerfile",
         ".dockerignore",
@@ -75,7 +90,7 @@ def test_option_files_are_present_or_absent(baked, options):
         "requirements.txt",
         "requirements-dev.txt",
         "pyproject.toml",
-        f"src/{package}/__init__.py",
+        f"src/{PACKAGE}/__init__.py",
     ):
         assert always in present
 
@@ -121,14 +136,7 @@ def test_ruff_passes(baked, options):
     """The generated code passes ruff check and ruff format --check."""
     project = baked(options)
     for command in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ruff", *command],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+        run(sys.executable, "-m", "ruff", *command, cwd=project)
 
 
 # What cannot change what a baked repo's own suite does: CI files, the image recipe,
@@ -170,14 +178,8 @@ def suite_fingerprint(project: Path) -> str:
 def run_generated_suite(project: Path, scratch: Path) -> subprocess.CompletedProcess:
     # Keep Hypothesis's cache out of the shared bake, which other tests read file by file.
     environ = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / "hypothesis")}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    return run(*command, cwd=project, env=environ, expect=None)
 
 
 @pytest.mark.parametrize("options", matrix_params())
@@ -187,8 +189,7 @@ def test_generated_test_suite_passes(baked, options, tmp_path):
     fingerprint = suite_fingerprint(project)
     if fingerprint not in suite_results:
         suite_results[fingerprint] = run_generated_suite(project, tmp_path)
-    result = suite_results[fingerprint]
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    result = assert_exited(suite_results[fingerprint])
     assert " passed" in result.stdout
 
 
@@ -202,8 +203,19 @@ def test_suite_fingerprint_tells_code_changes_from_ci_changes(baked):
 
 
 def test_matrix_covers_every_choice():
-    """The matrix is the product of every choice of the shape options."""
-    assert len(MATRIX) == 18
+    """The matrix is every combination of the choices in cookiecutter.json, each once."""
+    shape = {
+        option: [False, True] if isinstance(default, bool) else default
+        for option, default in json.loads((TEMPLATE / "cookiecutter.json").read_text()).items()
+        if isinstance(default, list | bool)
+        and not option.startswith("_")
+        and option not in NOT_SHAPE_OPTIONS
+    }
+    assert list(shape) == list(SHAPE_OPTIONS)
+    assert len(MATRIX) == math.prod(len(values) for values in shape.values())
+    assert len({option_id(options) for options in MATRIX}) == len(MATRIX)
+    for option, values in shape.items():
+        assert {options[option] for options in MATRIX} == set(values), option
 
 
 def test_generated_tests_read_no_ignored_file():

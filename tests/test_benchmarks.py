@@ -1,18 +1,15 @@
 """The benchmark's parsing and report code (benchmarks/report.py); no Docker, no timing."""
 
-import importlib.util
 import json
 import typing
 
 import pytest
-from conftest import TEMPLATE
+from conftest import MATRIX, OPTIONS, TEMPLATE, load_module
 
-_spec = importlib.util.spec_from_file_location("report", TEMPLATE / "benchmarks" / "report.py")
-report = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(report)
+report = load_module(TEMPLATE / "benchmarks" / "report.py")
 
 MiB = 1024 * 1024
-COMBINATIONS = report.count_combinations(json.loads((TEMPLATE / "cookiecutter.json").read_text()))
+COMBINATIONS = report.count_combinations(OPTIONS)
 CONFIG = TEMPLATE / "benchmarks" / "config.json"
 STORED = TEMPLATE / "benchmarks" / "results" / "latest.json"
 
@@ -349,3 +346,8 @@ def test_stored_result_renders_tables_a_row_per_measure(stored):
     for header, rule, *rows in (comparison, targets, models, sizing):
         assert rule == ["---"] * len(header)
         assert all(len(row) == len(header) for row in rows)
+
+
+def test_the_benchmark_counts_the_combinations_the_tests_bake():
+    """The report's combination count is the template tests' matrix, derived the same way."""
+    assert len(MATRIX) == COMBINATIONS

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import matrix_params, require
+from conftest import free_port, matrix_params, require, run
 
 HERE = Path(__file__).resolve().parent
 REGION = "us-east-1"
@@ -50,12 +50,6 @@ SCENARIOS = [
     {"python_version": "3.13", "use_volume": False, "ci_provider": "github"},
     {"python_version": "3.13", "use_volume": True, "ci_provider": "gitlab"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +107,7 @@ def aws_env(emulator, tmp_path_factory):
 
 def aws(env, *args):
     """Run the AWS CLI against the emulator and return its JSON answer."""
-    result = subprocess.run(
-        ["aws", *args, "--output", "json"], env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, f"aws {' '.join(args)}: {result.stderr}"
+    result = run("aws", *args, "--output", "json", env=env)
     return json.loads(result.stdout) if result.stdout.strip() else {}
 
 
@@ -140,21 +131,22 @@ def network(env, cidr_octet: int):
     return vpc, subnets
 
 
-def make(project, env, target, **variables):
-    return subprocess.run(
-        ["make", target, *(f"{name}={value}" for name, value in variables.items())],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def make(project, env, target, expect=0, **variables):
+    assignments = (f"{name}={value}" for name, value in variables.items())
+    return run("make", target, *assignments, cwd=project, env=env, expect=expect)
 
 
-def deploy_without_ci(project, env, name, **variables):
+def deploy_without_ci(project, env, name, expect=0, **variables):
     """`make deploy` of the prebuilt IMAGE as service name, with no CI deploy role."""
     return make(
-        project, env, "deploy", SERVICE_NAME=name, IMAGE_URI=IMAGE, CI_PROVIDER="none", **variables
+        project,
+        env,
+        "deploy",
+        expect=expect,
+        SERVICE_NAME=name,
+        IMAGE_URI=IMAGE,
+        CI_PROVIDER="none",
+        **variables,
     )
 
 
@@ -189,13 +181,7 @@ def test_deploy_scripts_pass_shellcheck(baked):
         project = baked(options)
         scripts = sorted(path.name for path in (project / "scripts").glob("*.sh"))
         assert scripts == ["common.sh", "deploy.sh", "destroy.sh"]
-        result = subprocess.run(
-            [shellcheck, *(f"scripts/{name}" for name in scripts)],
-            cwd=project,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stdout
+        run(shellcheck, *(f"scripts/{name}" for name in scripts), cwd=project)
 
 
 @pytest.mark.deploy
@@ -227,7 +213,6 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
         variables["OIDC_PROVIDER_ARN"] = provider_arn
 
     result = make(baked(options), aws_env, "deploy", **variables)
-    assert result.returncode == 0, result.stdout + result.stderr
 
     bootstrap_status, bootstrap = outputs(aws_env, f"{name}-bootstrap")
     service_status, service = outputs(aws_env, f"{name}-service")
@@ -361,7 +346,6 @@ def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked
     """No VPC_ID/SUBNET_IDS: the default VPC and its first two default subnets, by zone."""
     name = "deploy-default-vpc"
     result = deploy_without_ci(baked(SCENARIOS[0]), aws_env, name)
-    assert result.returncode == 0, result.stdout + result.stderr
     (vpc,) = aws(aws_env, "ec2", "describe-vpcs", "--filters", "Name=is-default,Values=true")[
         "Vpcs"
     ]
@@ -394,6 +378,7 @@ def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, a
         name,
         VPC_ID="vpc-0000000000000dead",
         SUBNET_IDS="subnet-0000000000000dead,subnet-0000000000000beef",
+        expect=None,
     )
     assert result.returncode != 0
     assert f"==> service stack {name}-service" in result.stdout
@@ -411,18 +396,14 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     options = SCENARIOS[1]
     name = "destroy-volume"
     vpc, subnets = network(aws_env, 20)
-    deployed = deploy_without_ci(
-        baked(options), aws_env, name, VPC_ID=vpc, SUBNET_IDS=",".join(subnets)
-    )
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    deploy_without_ci(baked(options), aws_env, name, VPC_ID=vpc, SUBNET_IDS=",".join(subnets))
     _, storage = outputs(aws_env, f"{name}-volume")
 
-    refused = make(baked(options), aws_env, "destroy", SERVICE_NAME=name)
+    refused = make(baked(options), aws_env, "destroy", expect=None, SERVICE_NAME=name)
     assert refused.returncode != 0
     assert f"CONFIRM={name}" in refused.stderr
 
     result = make(baked(options), aws_env, "destroy", SERVICE_NAME=name, CONFIRM=name)
-    assert result.returncode == 0, result.stdout + result.stderr
     stacks = aws(
         aws_env,
         "cloudformation",

@@ -1,21 +1,12 @@
 """The hooks, imported and tested as plain modules, without baking."""
 
-import importlib.util
 import json
 
 import pytest
-from conftest import OPTIONS, TEMPLATE
+from conftest import OPTIONS, TEMPLATE, choices, load_module
+from conftest import post_hook as post
 
-
-def load_hook(name):
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-pre = load_hook("pre_gen_project")
-post = load_hook("post_gen_project")
+pre = load_module(TEMPLATE / "hooks" / "pre_gen_project.py")
 
 VALID = {
     "project_slug": "orders-service",
@@ -168,9 +159,7 @@ def test_every_option_in_the_table_exists_with_every_value():
     """The removal table only names real options and values."""
     for option, by_value in post.UNNEEDED.items():
         assert option in OPTIONS
-        default = OPTIONS[option]
-        values = [False, True] if isinstance(default, bool) else default
-        assert set(by_value) <= set(values)
+        assert set(by_value) <= set(choices(option))
 
 
 def test_remove_paths_deletes_files_folders_and_leaves_no_empty_folder(tmp_path):

@@ -4,24 +4,22 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import OPTIONS, TEMPLATE
+from conftest import OPTIONS, PROJECT_TEMPLATE
+from conftest import post_hook as post
 
-from test_hooks import post
-
-PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
 CONDITIONAL = re.compile(r"\{%-?\s*(?:if|elif)\b[^%]*?cookiecutter\.(\w+)")
 
 
 def table_path(path: Path) -> str:
     """A template file as the hook's tables name it: src/{package_name}/..."""
-    relative = path.relative_to(PROJECT).as_posix()
+    relative = path.relative_to(PROJECT_TEMPLATE).as_posix()
     return relative.replace("{{cookiecutter.package_name}}", "{package_name}")
 
 
 def conditionals_by_option() -> dict[str, set[str]]:
     """Map each option to the template files with a Jinja conditional on it."""
     found: dict[str, set[str]] = {}
-    for path in sorted(PROJECT.rglob("*")):
+    for path in sorted(PROJECT_TEMPLATE.rglob("*")):
         if path.is_file():
             for option in CONDITIONAL.findall(path.read_text(encoding="utf-8")):
                 found.setdefault(option, set()).add(table_path(path))
@@ -59,4 +57,4 @@ def test_the_tables_name_real_options_and_files(option):
     paths = unneeded_by_option().get(option, set()) | set(post.CONDITIONAL_IN.get(option, []))
     for path in paths:
         template_path = path.replace("{package_name}", "{{cookiecutter.package_name}}")
-        assert (PROJECT / template_path).exists(), f"{option}: no {path} in the template"
+        assert (PROJECT_TEMPLATE / template_path).exists(), f"{option}: no {path} in the template"

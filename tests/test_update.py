@@ -6,12 +6,11 @@ always render the same bytes, so the reproducibility tests belong here too.
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, bake, matrix_params, require
+from conftest import TEMPLATE, bake, matrix_params, require, run
 from cookiecutter.main import cookiecutter
 
 # Options away from every default, so "the options were kept" means something.
@@ -30,16 +29,6 @@ NEW_FILE = "docs/runbook.md"
 NEW_FILE_TEXT = "# Runbook of {{ cookiecutter.project_name }}\n"
 # Not the template's files: the local venvs, caches and git state.
 NOT_TEMPLATE = shutil.ignore_patterns(".git", ".venv*", "__pycache__", ".*_cache", "*.py[cod]")
-
-
-def run(*command: str, cwd: Path, expect: int = 0) -> subprocess.CompletedProcess:
-    """Run a command; fail with its output when it exits with another status than expect."""
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    assert result.returncode == expect, (
-        f"{' '.join(command)} exited {result.returncode}, expected {expect}\n"
-        f"{result.stdout}\n{result.stderr}"
-    )
-    return result
 
 
 def commit_all(repo: Path, message: str) -> str:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploy {{ cookiecutter.project_slug }} to AWS ECS on Fargate: bootstrap stack, image, volume and service stacks.
+# Deploy {{ cookiecutter.project_slug }} to ECS on Fargate: bootstrap stack, image, volume and service stacks.
 #
 # Settings (environment variables or `make deploy NAME=value`):
 #   IMAGE_URI        deploy this image and skip the build and push
@@ -22,7 +22,7 @@ SUBNET_IDS="${SUBNET_IDS:-}"
 CERTIFICATE_ARN="${CERTIFICATE_ARN:-}"
 SERVICE_PARAMETERS="${SERVICE_PARAMETERS:-}"
 VOLUME_TEMPLATE=infra/volume.yaml
-# Set by deploy_bootstrap: whether this runs as the CI deploy role, which changes no stack but the service's.
+# Set by deploy_bootstrap: true as the CI deploy role, which may change the service stack only.
 AS_DEPLOY_ROLE=false
 # The volume stack's outputs, as service stack parameters (empty without a volume).
 VOLUME_PARAMETERS=()

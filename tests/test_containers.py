@@ -111,6 +111,20 @@ def test_container_runs_as_non_root_on_a_read_only_root(stack):
     docker("exec", container, "touch", "/tmp/scratch")
 
 
+def test_the_code_belongs_to_root_and_no_file_can_gain_privileges(stack):
+    """/app is root's, so the app user cannot write it even on a writable root; no setuid file."""
+    owners = docker(
+        "run", "--rm", "--entrypoint", "stat", stack.image, "-c", "%U %a %n", "/app", "/app/src"
+    ).stdout.split("\n")
+    assert [line.split()[:2] for line in owners if line] == [["root", "755"], ["root", "755"]]
+    write = docker("run", "--rm", "--entrypoint", "touch", stack.image, "/app/written", expect=None)
+    assert write.returncode != 0
+    assert "Permission denied" in write.stderr
+    find_setuid = ["/", "-xdev", "-perm", "/6000", "-type", "f"]
+    found = docker("run", "--rm", "--user", "0", "--entrypoint", "find", stack.image, *find_setuid)
+    assert found.stdout.strip() == ""
+
+
 def test_health_and_readiness_answer(stack):
     """/healthz and /readyz answer 200 with JSON."""
     for path, body in (("/healthz", {"status": "ok"}), ("/readyz", {"status": "ready"})):

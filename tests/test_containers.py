@@ -111,6 +111,18 @@ def test_container_runs_as_non_root_on_a_read_only_root(stack):
     docker("exec", container, "touch", "/tmp/scratch")
 
 
+def test_the_container_runs_without_capabilities_or_escalation(stack):
+    """compose.yaml drops every capability and sets no-new-privileges; the app serves anyway."""
+    inspect = json.loads(docker("inspect", stack.container()).stdout)[0]
+    assert inspect["HostConfig"]["CapDrop"] == ["ALL"]
+    assert "no-new-privileges:true" in inspect["HostConfig"]["SecurityOpt"]
+    # Every process of the container, the init process included, has an empty bounding set.
+    status = docker("exec", stack.container(), "cat", "/proc/1/status").stdout
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    assert (fields["CapBnd"], fields["CapEff"], fields["NoNewPrivs"]) == ("0" * 16, "0" * 16, "1")
+    assert stack.request("GET", "/healthz")[0] == 200
+
+
 def test_the_code_belongs_to_root_and_no_file_can_gain_privileges(stack):
     """/app is root's, so the app user cannot write it even on a writable root; no setuid file."""
     owners = docker(

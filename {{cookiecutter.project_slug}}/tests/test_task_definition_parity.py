@@ -149,6 +149,19 @@ def test_the_root_file_system_is_read_only_with_tmp_writable(service, container)
     assert set(service["tmpfs"]) == tmpfs
 
 
+def test_every_linux_capability_is_dropped(service, container):
+    """cap_drop and Capabilities.Drop are ALL and nothing is added back; compose forbids escalation.
+
+    no-new-privileges is compose's alone: Fargate takes no security options.
+    """
+    assert service["cap_drop"] == ["ALL"]
+    assert not service.get("cap_add")
+    capabilities = container["LinuxParameters"]["Capabilities"]
+    assert capabilities["Drop"] == ["ALL"]
+    assert not capabilities.get("Add")
+    assert "no-new-privileges:true" in service["security_opt"]
+
+
 def test_an_init_process_forwards_signals(service, container):
     """compose's init: true is ECS's initProcessEnabled."""
     assert service.get("init", False) == container["LinuxParameters"]["InitProcessEnabled"]

@@ -7,6 +7,7 @@ exists with the volume only.
 """
 
 import json
+import re
 import shutil
 from collections import Counter
 
@@ -137,3 +138,19 @@ def test_the_deploy_role_can_pass_exactly_the_two_task_roles(templates):
             assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == (
                 "ecs-tasks.amazonaws.com"
             )
+
+
+def service_template(templates):
+    (path,) = [path for path in templates if path.name == "service.yaml"]
+    return load(path)
+
+
+def test_the_log_driver_never_blocks_the_app(templates):
+    """awslogs runs non-blocking with a bounded buffer: a log flood drops lines, never requests."""
+    (container,) = service_template(templates)["Resources"]["TaskDefinition"]["Properties"][
+        "ContainerDefinitions"
+    ]
+    options = container["LogConfiguration"]["Options"]
+    assert options["mode"] == "non-blocking"
+    size = re.fullmatch(r"(\d+)m", options["max-buffer-size"])
+    assert size and 1 < int(size[1]) <= 64, options["max-buffer-size"]

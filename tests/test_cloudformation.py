@@ -22,6 +22,7 @@ from conftest import (
     require,
     run,
 )
+from moto.ecr.policy_validation import EcrLifecyclePolicyValidator
 
 TEMPLATES = ("infra/bootstrap.yaml", "infra/service.yaml", "infra/volume.yaml")
 
@@ -154,3 +155,30 @@ def test_the_log_driver_never_blocks_the_app(templates):
     assert options["mode"] == "non-blocking"
     size = re.fullmatch(r"(\d+)m", options["max-buffer-size"])
     assert size and 1 < int(size[1]) <= 64, options["max-buffer-size"]
+
+
+def substitute(text: str, values: dict) -> str:
+    """Render an Fn::Sub string: each ${Name} becomes values[Name]."""
+    return re.sub(r"\$\{([\w:]+)\}", lambda match: values[match[1]], text)
+
+
+def test_ecr_expires_untagged_images_and_keeps_the_newest_tagged(templates):
+    """The lifecycle policy, rendered with the defaults, is one moto accepts and bounds the repo."""
+    for path in (path for path in templates if path.name == "bootstrap.yaml"):
+        template = load(path)
+        defaults = {name: str(p.get("Default")) for name, p in template["Parameters"].items()}
+        text = template["Resources"]["Repository"]["Properties"]["LifecyclePolicy"][
+            "LifecyclePolicyText"
+        ]["Fn::Sub"]
+        rendered = substitute(text, defaults)
+        EcrLifecyclePolicyValidator(rendered).validate()
+        untagged, tagged = json.loads(rendered)["rules"]
+        assert untagged["selection"]["tagStatus"] == "untagged"
+        assert untagged["selection"]["countType"] == "sinceImagePushed"
+        assert tagged["selection"] == {
+            "tagStatus": "tagged",
+            "tagPatternList": ["*"],
+            "countType": "imageCountMoreThan",
+            "countNumber": int(defaults["KeptImageCount"]),
+        }
+        assert untagged["rulePriority"] < tagged["rulePriority"]

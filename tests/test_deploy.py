@@ -392,12 +392,24 @@ def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, a
 
 @pytest.mark.deploy
 def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env):
-    """make destroy deletes the three stacks, keeps images and data, and says how to remove them."""
+    """make destroy deletes the stacks and task definitions, keeps images and data, names them."""
     options = SCENARIOS[1]
     name = "destroy-volume"
     vpc, subnets = network(aws_env, 20)
     deploy_without_ci(baked(options), aws_env, name, VPC_ID=vpc, SUBNET_IDS=",".join(subnets))
     _, storage = outputs(aws_env, f"{name}-volume")
+    # A revision an earlier deploy replaced: the service stack keeps those (moto cannot
+    # update a stack, so one is registered here), and make destroy deregisters them.
+    container = json.dumps([{"name": "app", "image": IMAGE, "memory": 512}])
+    kept = aws(
+        aws_env,
+        "ecs",
+        "register-task-definition",
+        "--family",
+        name,
+        "--container-definitions",
+        container,
+    )["taskDefinition"]["taskDefinitionArn"]
 
     refused = make(baked(options), aws_env, "destroy", expect=None, SERVICE_NAME=name)
     assert refused.returncode != 0
@@ -414,6 +426,9 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     )["StackSummaries"]
     stack_names = {f"{name}-bootstrap", f"{name}-service", f"{name}-volume"}
     assert not stack_names & {s["StackName"] for s in stacks}
+    assert f"deregistered {kept.rsplit('/', 1)[1]}" in result.stdout
+    active = aws(aws_env, "ecs", "list-task-definitions", "--family-prefix", name)
+    assert active["taskDefinitionArns"] == []
     # Kept, and named with the command that removes it.
     assert aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)
     assert f"aws ecr delete-repository --repository-name {name} --force" in result.stdout

@@ -32,6 +32,24 @@ confirm() {
   [[ "$answer" == "$SERVICE_NAME" ]] || die "not confirmed; nothing was deleted."
 }
 
+# The service stack keeps replaced task definition revisions (UpdateReplacePolicy:
+# Retain), so that the CI deploy role needs no ecs:DeregisterTaskDefinition.
+deregister_task_definitions() {
+  step "deregistering the task definition revisions of $SERVICE_NAME"
+  local arns arn
+  # --family-prefix matches by prefix: keep this family's revisions only.
+  arns="$(aws ecs list-task-definitions --family-prefix "$SERVICE_NAME" --status ACTIVE \
+    --query "taskDefinitionArns[?contains(@, ':task-definition/$SERVICE_NAME:')]" --output text)"
+  if [[ -z "$arns" || "$arns" == None ]]; then
+    note "none left"
+    return
+  fi
+  for arn in $arns; do
+    aws ecs deregister-task-definition --task-definition "$arn" >/dev/null
+    note "deregistered ${arn##*/}"
+  done
+}
+
 delete_stack() {
   local stack="$1"
   step "deleting stack $stack"
@@ -59,6 +77,7 @@ FILE_SYSTEM="$(output_or_none "$VOLUME_STACK" FileSystemId)"
 for stack in "${STACKS[@]}"; do
   delete_stack "$stack"
 done
+deregister_task_definitions
 
 step "done; kept on purpose, delete by hand when no longer needed:"
 if [[ "$REPOSITORY" == */* ]]; then

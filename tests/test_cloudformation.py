@@ -221,3 +221,32 @@ def test_the_deploy_role_cannot_touch_other_services_task_definitions(templates)
             for action in actions_of(statement)
         }
         assert unscoped == RESOURCE_STAR_ONLY
+
+
+# The only subject each provider's deploy role may trust: the repository's default branch.
+TRUSTED_SUBJECTS = {
+    "github": (
+        "token.actions.githubusercontent.com",
+        "repo:${RepositoryPath}:ref:refs/heads/${DefaultBranch}",
+    ),
+    "gitlab": ("gitlab.com", "project_path:${RepositoryPath}:ref_type:branch:ref:${DefaultBranch}"),
+}
+
+
+def test_the_deploy_role_trusts_the_default_branch_only(templates):
+    """Each trust is StringEquals on aud and on one sub, the default branch's: no environment.
+
+    IAM checks no other claim the generated CI relies on (GitLab's ref_protected is not a
+    condition key), so the docs ask for a protected default branch.
+    """
+    documents = set()
+    for path in (path for path in templates if path.name == "bootstrap.yaml"):
+        trust = load(path)["Resources"]["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
+        for provider, document in zip(("github", "gitlab"), trust["Fn::If"][1:], strict=True):
+            issuer, subject = TRUSTED_SUBJECTS[provider]
+            (statement,) = document["Statement"]
+            assert set(statement["Condition"]) == {"StringEquals"}, provider
+            assert statement["Condition"]["StringEquals"][f"{issuer}:sub"] == {"Fn::Sub": subject}
+            assert set(statement["Condition"]["StringEquals"]) == {f"{issuer}:aud", f"{issuer}:sub"}
+            documents.add(provider)
+    assert documents == set(TRUSTED_SUBJECTS)

@@ -240,9 +240,11 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
             "gitlab.com:sub": "project_path:acme/orders-service:ref_type:branch:ref:main",
         }
     else:
-        assert trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"][0] == (
-            "repo:acme/orders-service:ref:refs/heads/main"
-        )
+        issuer = "token.actions.githubusercontent.com"
+        assert trust["Condition"]["StringEquals"] == {
+            f"{issuer}:aud": "sts.amazonaws.com",
+            f"{issuer}:sub": "repo:acme/orders-service:ref:refs/heads/main",
+        }
 
     # The cluster, and the service in it running this stack's task definition and image.
     (cluster,) = aws(aws_env, "ecs", "describe-clusters", "--clusters", service["ClusterName"])[

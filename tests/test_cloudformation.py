@@ -250,3 +250,33 @@ def test_the_deploy_role_trusts_the_default_branch_only(templates):
             assert set(statement["Condition"]["StringEquals"]) == {f"{issuer}:aud", f"{issuer}:sub"}
             documents.add(provider)
     assert documents == set(TRUSTED_SUBJECTS)
+
+
+def test_only_the_task_role_mounts_the_volume_through_its_one_access_point(templates):
+    """The file system's policy delegates to the account; the task role's names the access point.
+
+    With the account as principal the file system's policy grants nothing alone, so the task
+    role's own policy, which names the volume stack's one access point, must allow as well.
+    """
+    (path,) = [path for path in templates if path.name == "volume.yaml"]
+    statements = load(path)["Resources"]["FileSystem"]["Properties"]["FileSystemPolicy"][
+        "Statement"
+    ]
+    deny, allow = statements
+    assert (deny["Effect"], deny["Condition"]) == (
+        "Deny",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
+    assert allow["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
+    assert allow["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::Sub"].endswith(
+        ":role/${ServiceName}-task"
+    )
+    (mount,) = service_template(templates)["Resources"]["TaskRoleDataVolumePolicy"]["Properties"][
+        "PolicyDocument"
+    ]["Statement"]
+    assert mount["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"][
+        "Fn::Sub"
+    ].endswith(":access-point/${AccessPointId}")
+    assert mount["Condition"]["Bool"] == {"elasticfilesystem:AccessedViaMountTarget": "true"}

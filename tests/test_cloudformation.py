@@ -280,3 +280,35 @@ def test_only_the_task_role_mounts_the_volume_through_its_one_access_point(templ
         "Fn::Sub"
     ].endswith(":access-point/${AccessPointId}")
     assert mount["Condition"]["Bool"] == {"elasticfilesystem:AccessedViaMountTarget": "true"}
+
+
+def test_the_load_balancer_is_protected_and_logs_every_request(templates):
+    """Deletion protection on; access logs to an encrypted, private, expiring, retained bucket."""
+    resources = service_template(templates)["Resources"]
+    balancer = resources["LoadBalancer"]
+    attributes = {a["Key"]: a["Value"] for a in balancer["Properties"]["LoadBalancerAttributes"]}
+    assert attributes["deletion_protection.enabled"] == "true"
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == {"Ref": "AccessLogBucket"}
+    assert "access_logs.s3.prefix" not in attributes  # the policy's path assumes none
+    assert balancer["DependsOn"] == "AccessLogBucketPolicy"
+
+    bucket = resources["AccessLogBucket"]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    properties = bucket["Properties"]
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(properties["PublicAccessBlockConfiguration"]) == 4
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["ExpirationInDays"]) == (
+        "Enabled",
+        {"Ref": "AccessLogRetentionDays"},
+    )
+
+    statements = resources["AccessLogBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    delivery, tls = statements
+    assert delivery["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    assert (delivery["Effect"], delivery["Action"]) == ("Allow", "s3:PutObject")
+    assert delivery["Resource"] == {"Fn::Sub": "${AccessLogBucket.Arn}/AWSLogs/${AWS::AccountId}/*"}
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})

@@ -15,9 +15,16 @@ do not claim it:
   CPU, memory, network mode, roles and the EFS configuration of its volume (only
   the volume's name survives). So "the service uses the target group" and "the
   task mounts the access point" are not visible; what is visible is asserted.
-- It drops ECR's scan-on-push setting and never runs a task, so a service is
-  never steady and no health check ever runs: `make test` and the container tier
-  cover the image.
+- It drops ECR's scan-on-push setting and lifecycle policy (test_cloudformation.py
+  validates the policy with moto's own validator) and never runs a task, so a
+  service is never steady and no health check ever runs: `make test` and the
+  container tier cover the image.
+- It drops the load balancer's attributes (deletion protection, access logs) and
+  deletes a protected load balancer all the same, so the destroy test sets the
+  protection by API and can show only that make destroy turned it off on the right
+  load balancer before deleting the stack. Of the access log bucket it keeps the
+  encryption; the bucket policy (a type it skips), the public access block and the
+  lifecycle rule are checked statically in test_cloudformation.py.
 - It keeps an `!If [..., !Ref AWS::NoValue]` list item as null where AWS leaves
   the item out (the task definition's optional DATA_DIR); the generated parity
   test resolves it as AWS does, and cfn-lint checks the form.
@@ -282,6 +289,13 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert (group["TargetType"], group["Port"], group["HealthCheckPath"]) == ("ip", 8000, "/readyz")
     assert group["VpcId"] == vpc
 
+    # The access log bucket, encrypted (moto keeps no more of it, nor the attributes).
+    encryption = aws(
+        aws_env, "s3api", "get-bucket-encryption", "--bucket", service["AccessLogBucketName"]
+    )["ServerSideEncryptionConfiguration"]
+    (rule,) = encryption["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
     (log_group,) = aws(
         aws_env, "logs", "describe-log-groups", "--log-group-name-prefix", service["LogGroupName"]
     )["logGroups"]
@@ -413,6 +427,19 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
         container,
     )["taskDefinition"]["taskDefinitionArn"]
 
+    # On AWS the stack turns deletion protection on; moto drops the attribute, so set it here.
+    _, service = outputs(aws_env, f"{name}-service")
+    balancer = load_balancer_of(aws_env, service)["LoadBalancerArn"]
+    protect = ["--attributes", "Key=deletion_protection.enabled,Value=true"]
+    aws(
+        aws_env,
+        "elbv2",
+        "modify-load-balancer-attributes",
+        "--load-balancer-arn",
+        balancer,
+        *protect,
+    )
+
     refused = make(baked(options), aws_env, "destroy", expect=None, SERVICE_NAME=name)
     assert refused.returncode != 0
     assert f"CONFIRM={name}" in refused.stderr
@@ -428,12 +455,17 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     )["StackSummaries"]
     stack_names = {f"{name}-bootstrap", f"{name}-service", f"{name}-volume"}
     assert not stack_names & {s["StackName"] for s in stacks}
+    balancer_id = balancer.split(":loadbalancer/")[1]
+    assert f"turning off deletion protection of load balancer {balancer_id}" in result.stdout
     assert f"deregistered {kept.rsplit('/', 1)[1]}" in result.stdout
     active = aws(aws_env, "ecs", "list-task-definitions", "--family-prefix", name)
     assert active["taskDefinitionArns"] == []
     # Kept, and named with the command that removes it.
     assert aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)
     assert f"aws ecr delete-repository --repository-name {name} --force" in result.stdout
+    logs = service["AccessLogBucketName"]
+    aws(aws_env, "s3api", "head-bucket", "--bucket", logs)
+    assert f"aws s3 rb s3://{logs} --force" in result.stdout
     file_system = storage["FileSystemId"]
     assert aws(aws_env, "efs", "describe-file-systems", "--file-system-id", file_system)
     assert f"aws efs delete-file-system --file-system-id {file_system}" in result.stdout

@@ -2,8 +2,9 @@
 # Delete {{ cookiecutter.project_slug }} from AWS: the service, volume (if any) and bootstrap stacks.
 #
 # Asks for the service name first; without a terminal, set CONFIRM=<service name>.
-# Kept on purpose, and named at the end: the ECR repository with its images, and the
-# EFS file system of the volume stack with the data of /data.
+# Kept on purpose, and named at the end: the ECR repository with its images, the S3
+# bucket of the load balancer's access logs, and the EFS file system of the volume
+# stack with the data of /data.
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
@@ -30,6 +31,19 @@ confirm() {
   local answer
   read -r -p "Delete the stacks ${STACKS[*]} in $AWS_REGION? Type $SERVICE_NAME to confirm: " answer
   [[ "$answer" == "$SERVICE_NAME" ]] || die "not confirmed; nothing was deleted."
+}
+
+# infra/service.yaml turns on the load balancer's deletion protection, against deleting
+# the stack by mistake; this is the deletion on purpose, so turn it off first.
+allow_load_balancer_deletion() {
+  local arn
+  arn="$(aws cloudformation list-stack-resources --stack-name "$SERVICE_STACK" \
+    --query "StackResourceSummaries[?LogicalResourceId=='LoadBalancer'].PhysicalResourceId | [0]" \
+    --output text 2>/dev/null)" || return 0
+  [[ "$arn" == arn:* ]] || return 0
+  step "turning off deletion protection of load balancer ${arn#*:loadbalancer/}"
+  aws elbv2 modify-load-balancer-attributes --load-balancer-arn "$arn" \
+    --attributes Key=deletion_protection.enabled,Value=false >/dev/null
 }
 
 # The service stack keeps replaced task definition revisions (UpdateReplacePolicy:
@@ -73,7 +87,9 @@ check_tools
 confirm
 # Read what the stacks keep before they are gone, to name it afterwards.
 REPOSITORY="$(output_or_none "$BOOTSTRAP_STACK" RepositoryUri)"
+ACCESS_LOGS="$(output_or_none "$SERVICE_STACK" AccessLogBucketName)"
 FILE_SYSTEM="$(output_or_none "$VOLUME_STACK" FileSystemId)"
+allow_load_balancer_deletion
 for stack in "${STACKS[@]}"; do
   delete_stack "$stack"
 done
@@ -84,10 +100,14 @@ if [[ "$REPOSITORY" == */* ]]; then
   note "ECR repository ${REPOSITORY#*/} and its images:"
   note "  aws ecr delete-repository --repository-name ${REPOSITORY#*/} --force"
 fi
+if [[ "$ACCESS_LOGS" != None ]]; then
+  note "S3 bucket $ACCESS_LOGS with the load balancer's access logs (they expire by themselves):"
+  note "  aws s3 rb s3://$ACCESS_LOGS --force"
+fi
 if [[ "$FILE_SYSTEM" == fs-* ]]; then
   note "EFS file system $FILE_SYSTEM with the service's data (its mount targets are gone):"
   note "  aws efs delete-file-system --file-system-id $FILE_SYSTEM"
 fi
-if [[ "$REPOSITORY" != */* && "$FILE_SYSTEM" != fs-* ]]; then
+if [[ "$REPOSITORY" != */* && "$ACCESS_LOGS" == None && "$FILE_SYSTEM" != fs-* ]]; then
   note "nothing found (the stacks had no outputs to read)"
 fi

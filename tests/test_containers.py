@@ -53,7 +53,13 @@ class Stack:
         self.image = f"{project.name}:{self.name}"
         self.port = free_port()
         self.volume = options["use_volume"]
-        self.env = {**os.environ, "IMAGE": self.image, "HOST_PORT": str(self.port)}
+        # A token of its own, as .env would give it (the baked repo has no .env).
+        self.env = {
+            **os.environ,
+            "IMAGE": self.image,
+            "HOST_PORT": str(self.port),
+            "API_TOKENS": f"container-tier-{self.name}",
+        }
 
     def compose(self, *args, files=FARGATE, expect=0):
         options = [option for file in files for option in ("-f", file)]

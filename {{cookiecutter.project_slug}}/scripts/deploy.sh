@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploy {{ cookiecutter.project_slug }} to ECS on Fargate: bootstrap stack, image, volume and service stacks.
+# Deploy {{ cookiecutter.project_slug }} to ECS on Fargate: bootstrap stack, image, API tokens, volume and service stacks.
 #
 # Settings (environment variables or `make deploy NAME=value`):
 #   IMAGE_URI        deploy this image and skip the build and push
@@ -24,6 +24,8 @@ SERVICE_PARAMETERS="${SERVICE_PARAMETERS:-}"
 VOLUME_TEMPLATE=infra/volume.yaml
 # Set by deploy_bootstrap: true as the CI deploy role, which may change the service stack only.
 AS_DEPLOY_ROLE=false
+# Set by ensure_api_tokens while it writes a new token; removed on exit.
+TOKEN_FILE=""
 # The volume stack's outputs, as service stack parameters (empty without a volume).
 VOLUME_PARAMETERS=()
 
@@ -203,6 +205,34 @@ deploy_volume() {
   done
 }
 
+# The bearer tokens the task reads into API_TOKENS: an SSM SecureString, which
+# CloudFormation cannot create. Created once, with a random token; never changed here.
+ensure_api_tokens() {
+  local name="/$SERVICE_NAME/api-tokens"
+  step "API tokens: SSM parameter $name"
+  if [[ "$AS_DEPLOY_ROLE" == true ]]; then
+    note "running as the deploy role: using it as it is"
+    return
+  fi
+  local found
+  found="$(aws ssm describe-parameters --parameter-filters "Key=Name,Option=Equals,Values=$name" \
+    --query 'length(Parameters)' --output text)"
+  if [[ "$found" != 0 ]]; then
+    note "exists: kept as it is"
+    return
+  fi
+  # Through a private file rather than the command line, where ps would show the token.
+  TOKEN_FILE="$(umask 077 && mktemp)"
+  trap 'rm -f "$TOKEN_FILE"' EXIT
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKEN_FILE"
+  aws ssm put-parameter --name "$name" --type SecureString --value "file://$TOKEN_FILE" \
+    --description "Bearer tokens of $SERVICE_NAME, comma-separated (API_TOKENS)" >/dev/null
+  rm -f "$TOKEN_FILE"
+  note "created with one random token; read it with"
+  note "  aws ssm get-parameter --name $name --with-decryption --query Parameter.Value --output text"
+  note "rotate: docs/deployment.md, \"API tokens\""
+}
+
 deploy_service() {
   step "service stack $SERVICE_STACK"
   local params=("ServiceName=$SERVICE_NAME" "ImageUri=$IMAGE_URI")
@@ -240,6 +270,7 @@ deploy_bootstrap
 build_image
 choose_network
 deploy_volume
+ensure_api_tokens
 deploy_service
 wait_for_service
 print_url

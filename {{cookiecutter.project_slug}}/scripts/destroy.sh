@@ -3,8 +3,9 @@
 #
 # Asks for the service name first; without a terminal, set CONFIRM=<service name>.
 # Kept on purpose, and named at the end: the ECR repository with its images, the S3
-# bucket of the load balancer's access logs, and the EFS file system of the volume
-# stack with the data of /data.
+# bucket of the load balancer's access logs, the SSM parameter of the API tokens (the
+# clients hold them, and a new deploy reuses it), and the EFS file system of the
+# volume stack with the data of /data.
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
@@ -89,6 +90,10 @@ confirm
 REPOSITORY="$(output_or_none "$BOOTSTRAP_STACK" RepositoryUri)"
 ACCESS_LOGS="$(output_or_none "$SERVICE_STACK" AccessLogBucketName)"
 FILE_SYSTEM="$(output_or_none "$VOLUME_STACK" FileSystemId)"
+API_TOKENS_PARAMETER="/$SERVICE_NAME/api-tokens"
+TOKENS_FOUND="$(aws ssm describe-parameters \
+  --parameter-filters "Key=Name,Option=Equals,Values=$API_TOKENS_PARAMETER" \
+  --query 'length(Parameters)' --output text)"
 allow_load_balancer_deletion
 for stack in "${STACKS[@]}"; do
   delete_stack "$stack"
@@ -96,18 +101,25 @@ done
 deregister_task_definitions
 
 step "done; kept on purpose, delete by hand when no longer needed:"
+named=0
 if [[ "$REPOSITORY" == */* ]]; then
   note "ECR repository ${REPOSITORY#*/} and its images:"
   note "  aws ecr delete-repository --repository-name ${REPOSITORY#*/} --force"
+  named=$((named + 1))
 fi
 if [[ "$ACCESS_LOGS" != None ]]; then
   note "S3 bucket $ACCESS_LOGS with the load balancer's access logs (they expire by themselves):"
   note "  aws s3 rb s3://$ACCESS_LOGS --force"
+  named=$((named + 1))
+fi
+if [[ "$TOKENS_FOUND" != 0 ]]; then
+  note "SSM parameter $API_TOKENS_PARAMETER with the API tokens (a new deploy reuses it):"
+  note "  aws ssm delete-parameter --name $API_TOKENS_PARAMETER"
+  named=$((named + 1))
 fi
 if [[ "$FILE_SYSTEM" == fs-* ]]; then
   note "EFS file system $FILE_SYSTEM with the service's data (its mount targets are gone):"
   note "  aws efs delete-file-system --file-system-id $FILE_SYSTEM"
+  named=$((named + 1))
 fi
-if [[ "$REPOSITORY" != */* && "$ACCESS_LOGS" == None && "$FILE_SYSTEM" != fs-* ]]; then
-  note "nothing found (the stacks had no outputs to read)"
-fi
+[[ "$named" -gt 0 ]] || note "nothing found (the stacks had no outputs to read)"

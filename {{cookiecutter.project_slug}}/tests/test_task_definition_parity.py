@@ -126,6 +126,12 @@ def environment_names(service) -> set[str]:
     return set(environment)
 
 
+def task_environment_names(container) -> set[str]:
+    """The task's variables: its Environment and its Secrets, which ECS sets as variables too."""
+    secrets = container.get("Secrets", [])
+    return {v["Name"] for v in container["Environment"]} | {s["Name"] for s in secrets}
+
+
 def test_the_container_listens_on_the_same_port(service, container):
     """The published container port, the port mapping and PORT agree."""
     published = {str(port).rsplit(":", 1)[-1].split("/")[0] for port in service["ports"]}
@@ -190,8 +196,16 @@ def test_cpu_and_memory_are_the_same(service, task_definition):
 
 
 def test_the_same_environment_variables_are_set(service, container):
-    """The same variable names, so no setting exists in one place only."""
-    assert environment_names(service) == {v["Name"] for v in container["Environment"]}
+    """The same variable names, secrets included, so no setting exists in one place only."""
+    assert environment_names(service) == task_environment_names(container)
+
+
+def test_secrets_are_passed_through_never_written(service, container):
+    """Each task secret is interpolated in compose (from .env), so no value is in compose.yaml."""
+    for secret in container.get("Secrets", []):
+        name = secret["Name"]
+        assert service["environment"][name] == "${" + name + "}"
+        assert secret["ValueFrom"]
 
 
 def test_the_volume_is_mounted_at_the_same_path(service, container):

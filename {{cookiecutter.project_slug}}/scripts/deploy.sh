@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploy {{ cookiecutter.project_slug }} to ECS on Fargate: bootstrap stack, image, API tokens, volume and service stacks.
+# Deploy {{ cookiecutter.project_slug }} to ECS on Fargate: bootstrap, image, API tokens, volume, service.
 #
 # Settings (environment variables or `make deploy NAME=value`):
 #   IMAGE_URI        deploy this image and skip the build and push

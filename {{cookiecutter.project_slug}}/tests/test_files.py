@@ -88,6 +88,53 @@ def test_oversized_streamed_upload_leaves_nothing(app, client, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_an_upload_of_exactly_the_limit_is_stored(app, client, framing):
+    """MAX_REQUEST_BYTES is the largest upload accepted, however the body is framed."""
+    app.config["MAX_CONTENT_LENGTH"] = 200_000
+    body = b"x" * 200_000
+    if framing == "content-length":
+        response = client.put("/files/max.bin", data=body)
+    else:
+        response = client.put(
+            "/files/max.bin",
+            input_stream=io.BytesIO(body),
+            headers={"Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+    assert response.status_code == 201
+    assert read(client, "max.bin") == (200, body)
+
+
+def test_an_upload_cut_short_keeps_the_previous_version(client, tmp_path):
+    """A body that ends before its Content-Length is a JSON 400 and replaces nothing."""
+    client.put("/files/keep.txt", data=b"the good version")
+    response = client.put(
+        "/files/keep.txt", data=b"x" * 100, environ_overrides={"CONTENT_LENGTH": "3000000"}
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["status"] == 400
+    assert read(client, "keep.txt") == (200, b"the good version")
+    assert os.listdir(tmp_path) == ["keep.txt"]
+
+
+def test_a_json_file_is_not_held_to_the_json_body_limit(environ, tmp_path):
+    """MAX_JSON_BYTES bounds parsed bodies; an upload typed application/json is stored."""
+    environ["MAX_JSON_BYTES"] = "10"
+    client = create_app(environ).test_client()
+    response = client.put(
+        "/files/data.json", data=b"[" + b"1," * 50 + b"1]", content_type="application/json"
+    )
+    assert response.status_code == 201
+
+
+def test_a_name_with_an_encoded_slash_is_refused_without_a_redirect(client):
+    """/files/%2fetc is a JSON 404, not a redirect whose Location echoes the Host header."""
+    response = client.get("/files/%2fetc", headers={"Host": "evil.example"})
+    assert (response.status_code, response.json["error"]["status"]) == (404, 404)
+    assert "Location" not in response.headers
+
+
 def test_failed_write_keeps_the_previous_version(client, tmp_path, monkeypatch):
     """A write that fails midway leaves the old file intact and no temporary file."""
     client.put("/files/keep.txt", data=b"old")

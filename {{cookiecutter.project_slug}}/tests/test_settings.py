@@ -12,6 +12,7 @@ def test_defaults_apply_when_the_environment_is_empty():
     assert settings.port == {{ cookiecutter.container_port }}
     assert settings.log_level == "INFO"
     assert settings.max_request_bytes == 10 * 1024 * 1024
+    assert settings.max_json_bytes == 64 * 1024
     assert settings.web_concurrency is None
     assert settings.threads is None
     assert settings.data_dir is None
@@ -41,6 +42,7 @@ def test_values_are_read_from_the_environment():
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of"),
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY=0 is out of range"),
         ({"MAX_REQUEST_BYTES": "-1"}, "MAX_REQUEST_BYTES=-1 is out of range"),
+        ({"MAX_JSON_BYTES": "0"}, "MAX_JSON_BYTES=0 is out of range"),
         ({"DATA_DIR": "relative/path"}, "DATA_DIR='relative/path' must be an absolute path"),
     ],
 )

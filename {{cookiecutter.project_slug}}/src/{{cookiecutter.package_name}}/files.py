@@ -16,6 +16,13 @@ from .errors import ErrorSchema
 
 bp = Blueprint("files", __name__, url_prefix="/files", description="Files on the service's volume.")
 
+
+@bp.before_request
+def _allow_large_bodies() -> None:
+    # Streamed to the volume, whatever their type: MAX_JSON_BYTES is for parsed bodies.
+    request.max_content_length = current_app.config["MAX_CONTENT_LENGTH"]
+
+
 # One plain file name: no folders, no leading dot, so no traversal and no
 # clash with the hidden temporary files of uploads in progress.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")

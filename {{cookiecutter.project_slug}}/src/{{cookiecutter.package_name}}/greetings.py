@@ -47,7 +47,7 @@ class Greeting(Schema):
 @bp.arguments(GreetingRequest)
 @bp.response(200, Greeting)
 @bp.alt_response(400, schema=ErrorSchema, description="The body is not valid JSON")
-@bp.alt_response(413, schema=ErrorSchema, description="The body is over MAX_REQUEST_BYTES")
+@bp.alt_response(413, schema=ErrorSchema, description="The body is over MAX_JSON_BYTES")
 def create_greeting(body: dict, language: str) -> dict:
     """Greet someone by name in one of the supported languages."""
     return {"message": TEMPLATES[language].format(name=body["name"]), "language": language}

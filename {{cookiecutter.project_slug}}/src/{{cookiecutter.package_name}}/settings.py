@@ -17,6 +17,9 @@ class Settings:
     port: int
     log_level: str
     max_request_bytes: int
+    # The body limit of JSON requests, far below MAX_REQUEST_BYTES: parsed JSON takes
+    # many times its size in memory.
+    max_json_bytes: int
     web_concurrency: int | None
     threads: int | None
     # Where the file store keeps its files; None (DATA_DIR unset) means no file store.
@@ -32,6 +35,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=_integer(
             env, "MAX_REQUEST_BYTES", default=10 * 1024 * 1024, low=1, high=2**40
         ),
+        max_json_bytes=_integer(env, "MAX_JSON_BYTES", default=64 * 1024, low=1, high=2**40),
         web_concurrency=_optional_integer(env, "WEB_CONCURRENCY", low=1, high=64),
         threads=_optional_integer(env, "GUNICORN_THREADS", low=1, high=64),
         data_dir=_optional_absolute_path(env, "DATA_DIR"),

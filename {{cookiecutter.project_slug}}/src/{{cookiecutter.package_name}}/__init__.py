@@ -4,7 +4,20 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import bodies, errors, {% if cookiecutter.use_volume %}files, {% endif %}greetings, headers, health, logging, openapi, request_id
+from . import (
+    bodies,
+    errors,
+{%- if cookiecutter.use_volume %}
+    files,
+{%- endif %}
+    greetings,
+    headers,
+    health,
+    json_provider,
+    logging,
+    openapi,
+    request_id,
+)
 from .settings import load_settings
 
 
@@ -18,7 +31,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    app.json.sort_keys = False
+    app.json = json_provider.OrjsonProvider(app)
 
     logging.configure(settings.log_level)
     request_id.init_app(app)

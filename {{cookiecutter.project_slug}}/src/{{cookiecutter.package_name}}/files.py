@@ -8,11 +8,12 @@ from pathlib import Path
 
 from flask import Flask, abort, current_app, request, send_file
 from flask.wrappers import Response
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import Schema, fields
 
 from . import health
 from .errors import ErrorSchema
+from .openapi import Blueprint
 
 bp = Blueprint("files", __name__, url_prefix="/files", description="Files on the service's volume.")
 

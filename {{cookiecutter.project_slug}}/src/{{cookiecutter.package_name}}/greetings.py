@@ -5,10 +5,10 @@ field at fault), shape the response and write the OpenAPI document; nothing is
 stored, because each gunicorn worker has its own memory.
 """
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from .errors import ErrorSchema
+from .openapi import Blueprint
 
 bp = Blueprint("greetings", __name__, url_prefix="/api/v1/greetings", description="Greet someone.")
 

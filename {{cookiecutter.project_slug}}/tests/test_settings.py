@@ -16,6 +16,7 @@ def test_defaults_apply_when_the_environment_is_empty():
     assert settings.web_concurrency is None
     assert settings.threads is None
     assert settings.data_dir is None
+    assert settings.data_min_free_bytes == 64 * 1024 * 1024
 
 
 def test_values_are_read_from_the_environment():

@@ -24,6 +24,9 @@ class Settings:
     threads: int | None
     # Where the file store keeps its files; None (DATA_DIR unset) means no file store.
     data_dir: Path | None
+    # Free space on the data folder's volume below which the file store is not ready
+    # and refuses uploads.
+    data_min_free_bytes: int
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +42,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         web_concurrency=_optional_integer(env, "WEB_CONCURRENCY", low=1, high=64),
         threads=_optional_integer(env, "GUNICORN_THREADS", low=1, high=64),
         data_dir=_optional_absolute_path(env, "DATA_DIR"),
+        data_min_free_bytes=_integer(
+            env, "DATA_MIN_FREE_BYTES", default=64 * 1024 * 1024, low=0, high=2**60
+        ),
     )
 
 

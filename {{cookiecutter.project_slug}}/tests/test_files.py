@@ -120,10 +120,10 @@ def test_an_upload_cut_short_keeps_the_previous_version(client, tmp_path):
     assert os.listdir(tmp_path) == ["keep.txt"]
 
 
-def test_a_json_file_is_not_held_to_the_json_body_limit(environ, tmp_path):
+def test_a_json_file_is_not_held_to_the_json_body_limit(environ, make_client):
     """MAX_JSON_BYTES bounds parsed bodies; an upload typed application/json is stored."""
     environ["MAX_JSON_BYTES"] = "10"
-    client = create_app(environ).test_client()
+    client = make_client(create_app(environ))
     response = client.put(
         "/files/data.json", data=b"[" + b"1," * 50 + b"1]", content_type="application/json"
     )
@@ -160,11 +160,13 @@ def test_failed_write_keeps_the_previous_version(client, tmp_path, monkeypatch, 
     assert sorted(os.listdir(tmp_path)) == ["keep.txt"]
 
 
-def test_an_upload_that_would_leave_too_little_room_is_a_json_507(environ, tmp_path, monkeypatch):
+def test_an_upload_that_would_leave_too_little_room_is_a_json_507(
+    environ, tmp_path, monkeypatch, make_client
+):
     """An upload that would leave less than DATA_MIN_FREE_BYTES free is refused before writing."""
     monkeypatch.setattr(files, "free_bytes", lambda folder: 1000)
     environ["DATA_MIN_FREE_BYTES"] = "500"
-    client = create_app(environ).test_client()
+    client = make_client(create_app(environ))
     assert client.put("/files/fits.bin", data=b"x" * 500).status_code == 201
     response = client.put("/files/big.bin", data=b"x" * 501)
     assert response.status_code == 507

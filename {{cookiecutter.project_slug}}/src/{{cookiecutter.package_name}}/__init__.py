@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from . import (
+    auth,
     bodies,
     errors,
 {%- if cookiecutter.use_volume %}
@@ -40,6 +41,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     headers.init_app(app)
     api = openapi.init_app(app)
     errors.init_app(app)  # after the Api, whose own error handler this replaces
+    auth.init_app(app, api)  # before the blueprints, so their documents name the scheme
 
     # The probes stay plain Flask views, so no validation layer slows them.
     app.register_blueprint(health.bp)

@@ -15,12 +15,14 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
-from . import health
+from . import auth, health
 from .errors import ErrorSchema
 from .openapi import Blueprint
 from .settings import Settings
 
 bp = Blueprint("files", __name__, url_prefix="/files", description="Files on the service's volume.")
+# Every route of this blueprint needs a bearer token (auth.py).
+bp.before_request(auth.require_token)
 
 # One plain file name: no folders, no leading dot, so no traversal and no
 # clash with the hidden temporary files of uploads in progress.

@@ -7,10 +7,13 @@ stored, because each gunicorn worker has its own memory.
 
 from marshmallow import Schema, fields, validate
 
+from . import auth
 from .errors import ErrorSchema
 from .openapi import Blueprint
 
 bp = Blueprint("greetings", __name__, url_prefix="/api/v1/greetings", description="Greet someone.")
+# Every route of this blueprint needs a bearer token (auth.py).
+bp.before_request(auth.require_token)
 
 TEMPLATES = {
     "en": "Hello, {name}!",

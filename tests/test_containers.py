@@ -39,6 +39,9 @@ def engine():
         pytest.skip("no Docker engine is reachable (start one to run the container tier)")
 
 
+TOKEN = "container-test-token-0123456789abcdef"
+AUTHORIZATION = {"Authorization": f"Bearer {TOKEN}"}
+
 # compose.yaml alone is the Fargate task (make up-ecs); with the override, the dev stack (make up).
 FARGATE = ("compose.yaml",)
 DEVELOPMENT = ("compose.yaml", "compose.override.yaml")
@@ -53,13 +56,9 @@ class Stack:
         self.image = f"{project.name}:{self.name}"
         self.port = free_port()
         self.volume = options["use_volume"]
-        # A token of its own, as .env would give it (the baked repo has no .env).
-        self.env = {
-            **os.environ,
-            "IMAGE": self.image,
-            "HOST_PORT": str(self.port),
-            "API_TOKENS": f"container-tier-{self.name}",
-        }
+        self.env = {**os.environ, "IMAGE": self.image, "HOST_PORT": str(self.port)}
+        # compose.yaml passes API_TOKENS through; requests to protected routes send it.
+        self.env["API_TOKENS"] = TOKEN
 
     def compose(self, *args, files=FARGATE, expect=0):
         options = [option for file in files for option in ("-f", file)]
@@ -73,10 +72,12 @@ class Stack:
     def container(self) -> str:
         return self.compose("ps", "--all", "--quiet", "app").stdout.strip()
 
-    def request(self, method, path, body=None, headers=None):
+    def request(self, method, path, body=None, headers=None, token=True):
+        """Send one request, with the stack's bearer token unless token=False."""
+        headers = {**(AUTHORIZATION if token else {}), **(headers or {})}
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            connection.request(method, path, body=body, headers=headers or {})
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             return response.status, dict(response.getheaders()), response.read()
         finally:
@@ -198,6 +199,7 @@ def test_stop_is_graceful_and_finishes_the_request_in_flight(stack):
         conn = socket.create_connection(("127.0.0.1", stack.port), timeout=20)
         conn.sendall(
             b"PUT /files/slow.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+            + f"Authorization: Bearer {TOKEN}\r\n".encode()
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body[:1024]
         )

@@ -42,6 +42,13 @@ def test_bad_request_returns_json_400_with_its_message(client):
     }
 
 
+def test_doubled_slashes_are_not_redirected(client):
+    """A path with //, merged by werkzeug into a redirect echoing the Host header, is a 404."""
+    response = client.get("/openapi.json//", headers={"Host": "evil.example"})
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+
+
 def test_wrong_method_returns_json_405(client):
     """A wrong method returns a JSON 405 with the Allow header."""
     response = client.delete("/readyz")

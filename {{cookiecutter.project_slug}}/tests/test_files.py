@@ -1,9 +1,11 @@
+import errno
 import io
 import os
+import time
 
 import pytest
 
-from {{ cookiecutter.package_name }} import create_app
+from {{ cookiecutter.package_name }} import create_app, files
 
 
 def read(client, name):
@@ -88,19 +90,141 @@ def test_oversized_streamed_upload_leaves_nothing(app, client, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_failed_write_keeps_the_previous_version(client, tmp_path, monkeypatch):
-    """A write that fails midway leaves the old file intact and no temporary file."""
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_an_upload_of_exactly_the_limit_is_stored(app, client, framing):
+    """MAX_REQUEST_BYTES is the largest upload accepted, however the body is framed."""
+    app.config["MAX_CONTENT_LENGTH"] = 200_000
+    body = b"x" * 200_000
+    if framing == "content-length":
+        response = client.put("/files/max.bin", data=body)
+    else:
+        response = client.put(
+            "/files/max.bin",
+            input_stream=io.BytesIO(body),
+            headers={"Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+    assert response.status_code == 201
+    assert read(client, "max.bin") == (200, body)
+
+
+def test_an_upload_cut_short_keeps_the_previous_version(client, tmp_path):
+    """A body that ends before its Content-Length is a JSON 400 and replaces nothing."""
+    client.put("/files/keep.txt", data=b"the good version")
+    response = client.put(
+        "/files/keep.txt", data=b"x" * 100, environ_overrides={"CONTENT_LENGTH": "3000000"}
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["status"] == 400
+    assert read(client, "keep.txt") == (200, b"the good version")
+    assert os.listdir(tmp_path) == ["keep.txt"]
+
+
+def test_a_json_file_is_not_held_to_the_json_body_limit(environ, make_client):
+    """MAX_JSON_BYTES bounds parsed bodies; an upload typed application/json is stored."""
+    environ["MAX_JSON_BYTES"] = "10"
+    client = make_client(create_app(environ))
+    response = client.put(
+        "/files/data.json", data=b"[" + b"1," * 50 + b"1]", content_type="application/json"
+    )
+    assert response.status_code == 201
+
+
+def test_a_name_with_an_encoded_slash_is_refused_without_a_redirect(client):
+    """/files/%2fetc is a JSON 404, not a redirect whose Location echoes the Host header."""
+    response = client.get("/files/%2fetc", headers={"Host": "evil.example"})
+    assert (response.status_code, response.json["error"]["status"]) == (404, 404)
+    assert "Location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [(errno.ENOSPC, 507), (errno.EDQUOT, 507), (errno.EIO, 500)],
+    ids=["volume-full", "quota-exceeded", "io-error"],
+)
+def test_failed_write_keeps_the_previous_version(client, tmp_path, monkeypatch, code, status):
+    """A write that fails midway leaves the old file intact and no temporary file; a full
+    volume is a JSON 507 that says how much room there is."""
     client.put("/files/keep.txt", data=b"old")
 
     def fail(*args):
-        raise OSError(28, "No space left on device")
+        raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(os, "fsync", fail)
     response = client.put("/files/keep.txt", data=b"new")
     monkeypatch.undo()
-    assert response.status_code == 500
+    assert response.status_code == status
+    if status == 507:
+        assert "DATA_MIN_FREE_BYTES=" in response.json["error"]["message"]
     assert read(client, "keep.txt") == (200, b"old")
     assert sorted(os.listdir(tmp_path)) == ["keep.txt"]
+
+
+def test_an_upload_that_would_leave_too_little_room_is_a_json_507(
+    environ, tmp_path, monkeypatch, make_client
+):
+    """An upload that would leave less than DATA_MIN_FREE_BYTES free is refused before writing."""
+    monkeypatch.setattr(files, "free_bytes", lambda folder: 1000)
+    environ["DATA_MIN_FREE_BYTES"] = "500"
+    client = make_client(create_app(environ))
+    assert client.put("/files/fits.bin", data=b"x" * 500).status_code == 201
+    response = client.put("/files/big.bin", data=b"x" * 501)
+    assert response.status_code == 507
+    assert response.json["error"]["message"] == (
+        "no room for 501 bytes; 1000 bytes free, of which DATA_MIN_FREE_BYTES=500 stay free"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["fits.bin"]
+
+
+def test_readyz_is_unavailable_with_too_little_free_space(environ, tmp_path):
+    """Readiness answers a JSON 503 when the volume has less than DATA_MIN_FREE_BYTES free."""
+    environ["DATA_MIN_FREE_BYTES"] = str(2**60)
+    response = create_app(environ).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["check"] == "data_free_space"
+    assert f"under DATA_MIN_FREE_BYTES={2**60}" in response.json["reason"]
+
+
+def make_upload_file(folder, name, age_seconds):
+    """Leave a temporary upload file last written age_seconds ago."""
+    path = folder / name
+    path.write_bytes(b"partial")
+    then = time.time() - age_seconds
+    os.utime(path, (then, then))
+    return path
+
+
+def test_dead_uploads_are_swept_at_start(environ, tmp_path):
+    """Starting removes upload files unwritten for an hour, and keeps the live ones."""
+    dead = make_upload_file(tmp_path, ".upload-dead", files.STALE_UPLOAD_SECONDS + 60)
+    live = make_upload_file(tmp_path, ".upload-live", 5)
+    stored = make_upload_file(tmp_path, "old-report.csv", files.STALE_UPLOAD_SECONDS + 60)
+    create_app(environ)
+    assert not dead.exists()
+    assert live.exists()
+    assert stored.exists()
+
+
+def test_dead_uploads_are_swept_while_serving(client, tmp_path, monkeypatch):
+    """Uploads sweep the dead ones too, once per SWEEP_INTERVAL_SECONDS."""
+    monkeypatch.setattr(files, "SWEEP_INTERVAL_SECONDS", 0)
+    dead = make_upload_file(tmp_path, ".upload-dead", files.STALE_UPLOAD_SECONDS + 60)
+    assert client.put("/files/new.txt", data=b"x").status_code == 201
+    assert not dead.exists()
+
+
+def test_an_upload_swept_while_stalled_is_a_json_408(client, tmp_path):
+    """An upload whose temporary file was swept while it stalled is refused, not a 500."""
+
+    class Stalling(io.BytesIO):
+        def readinto(self, buffer):
+            for path in tmp_path.glob(".upload-*"):
+                path.unlink()
+            return super().readinto(buffer)
+
+    response = client.put("/files/slow.bin", input_stream=Stalling(b"x" * 10))
+    assert response.status_code == 408
+    assert os.listdir(tmp_path) == []
 
 
 def test_readyz_is_unavailable_without_a_writable_data_folder(environ, tmp_path):

@@ -26,6 +26,24 @@ def test_request_is_logged_as_one_json_line(client, log_lines):
     assert line["time"]
 
 
+@pytest.mark.parametrize(
+    ("forwarded", "client_ip"),
+    [
+        (None, "127.0.0.1"),
+        ("203.0.113.7", "203.0.113.7"),
+        # The load balancer appends the address it saw; whatever came before is the client's.
+        ("10.6.6.6, 203.0.113.7", "203.0.113.7"),
+    ],
+    ids=["direct", "behind-the-load-balancer", "forged-hop-ignored"],
+)
+def test_the_client_address_is_logged(client, log_lines, forwarded, client_ip):
+    """The request line names the client: X-Forwarded-For's last hop, one proxy trusted."""
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    client.get("/readyz", headers=headers)
+    (line,) = log_lines()
+    assert line["client_ip"] == client_ip
+
+
 def test_health_checks_are_not_logged(client, log_lines):
     """Liveness probes stay out of the logs."""
     client.get("/healthz")

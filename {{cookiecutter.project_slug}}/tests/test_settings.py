@@ -12,9 +12,12 @@ def test_defaults_apply_when_the_environment_is_empty():
     assert settings.port == {{ cookiecutter.container_port }}
     assert settings.log_level == "INFO"
     assert settings.max_request_bytes == 10 * 1024 * 1024
+    assert settings.max_json_bytes == 64 * 1024
     assert settings.web_concurrency is None
     assert settings.threads is None
     assert settings.data_dir is None
+    assert settings.data_min_free_bytes == 64 * 1024 * 1024
+    assert (settings.api_tokens, settings.api_auth) == ((), True)
 
 
 def test_values_are_read_from_the_environment():
@@ -26,11 +29,15 @@ def test_values_are_read_from_the_environment():
             "WEB_CONCURRENCY": "3",
             "GUNICORN_THREADS": "2",
             "DATA_DIR": "/data",
+            "API_TOKENS": " one-token-0123456789abcdef, ,two-token-0123456789abcdef ",
+            "API_AUTH": "off",
         }
     )
     assert (settings.port, settings.log_level) == (9000, "DEBUG")
     assert (settings.web_concurrency, settings.threads) == (3, 2)
     assert settings.data_dir == Path("/data")
+    assert settings.api_tokens == ("one-token-0123456789abcdef", "two-token-0123456789abcdef")
+    assert settings.api_auth is False
 
 
 @pytest.mark.parametrize(
@@ -41,7 +48,9 @@ def test_values_are_read_from_the_environment():
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of"),
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY=0 is out of range"),
         ({"MAX_REQUEST_BYTES": "-1"}, "MAX_REQUEST_BYTES=-1 is out of range"),
+        ({"MAX_JSON_BYTES": "0"}, "MAX_JSON_BYTES=0 is out of range"),
         ({"DATA_DIR": "relative/path"}, "DATA_DIR='relative/path' must be an absolute path"),
+        ({"API_AUTH": "maybe"}, "API_AUTH='MAYBE' is not one of ON, OFF"),
     ],
 )
 def test_bad_values_stop_start_up_with_a_clear_message(environ, message):

@@ -3,10 +3,16 @@
 import logging
 from collections.abc import Mapping
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.wrappers import Response
+from gunicorn.http.errors import NoMoreData, ParseException
 from marshmallow import Schema, fields
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    ClientDisconnected,
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +77,36 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
+def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
+    limit = request.max_content_length
+    return error_response(413, f"the body is over {limit} bytes, this request's limit")
+
+
+def _cut_short(error: Exception) -> tuple[Response, int]:
+    # werkzeug's ClientDisconnected, or gunicorn's NoMoreData read from wsgi.input.
+    return error_response(400, "the body ended before its Content-Length or its last chunk")
+
+
+def _bad_framing(error: ParseException) -> tuple[Response, int]:
+    # gunicorn parses a chunked body as the app reads it, so its errors reach the app.
+    # The class names the fault; its text would echo the client's bytes.
+    return error_response(400, f"the chunked body is malformed ({type(error).__name__})")
+
+
 def _unexpected_error(error: Exception) -> tuple[Response, int]:
     log.exception("unhandled error")
     return error_response(500, InternalServerError.description)
 
 
 def init_app(app: Flask) -> None:
-    """Answer HTTP errors and unexpected exceptions with JSON.
+    """Answer HTTP errors, malformed bodies and unexpected exceptions with JSON.
 
     Call after the flask-smorest Api is set up: it registers its own handler
     for HTTPException, and the handler registered last is the one Flask uses.
     """
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(ClientDisconnected, _cut_short)
+    app.register_error_handler(NoMoreData, _cut_short)
+    app.register_error_handler(ParseException, _bad_framing)
     app.register_error_handler(Exception, _unexpected_error)

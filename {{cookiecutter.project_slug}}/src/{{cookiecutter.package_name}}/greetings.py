@@ -5,12 +5,15 @@ field at fault), shape the response and write the OpenAPI document; nothing is
 stored, because each gunicorn worker has its own memory.
 """
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from . import auth
 from .errors import ErrorSchema
+from .openapi import Blueprint
 
 bp = Blueprint("greetings", __name__, url_prefix="/api/v1/greetings", description="Greet someone.")
+# Every route of this blueprint needs a bearer token (auth.py).
+bp.before_request(auth.require_token)
 
 TEMPLATES = {
     "en": "Hello, {name}!",
@@ -47,7 +50,7 @@ class Greeting(Schema):
 @bp.arguments(GreetingRequest)
 @bp.response(200, Greeting)
 @bp.alt_response(400, schema=ErrorSchema, description="The body is not valid JSON")
-@bp.alt_response(413, schema=ErrorSchema, description="The body is over MAX_REQUEST_BYTES")
+@bp.alt_response(413, schema=ErrorSchema, description="The body is over MAX_JSON_BYTES")
 def create_greeting(body: dict, language: str) -> dict:
     """Greet someone by name in one of the supported languages."""
     return {"message": TEMPLATES[language].format(name=body["name"]), "language": language}

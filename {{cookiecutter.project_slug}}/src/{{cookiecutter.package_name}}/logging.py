@@ -8,6 +8,7 @@ from flask import Flask, g, request
 from flask.wrappers import Response
 from gunicorn import glogging
 from pythonjsonlogger.json import JsonFormatter
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import request_id
 
@@ -70,6 +71,7 @@ def _log_request(response: Response) -> Response:
             extra={
                 "method": request.method,
                 "path": request.path,
+                "client_ip": request.remote_addr,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.started) * 1000, 2),
             },
@@ -78,6 +80,9 @@ def _log_request(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Log one line per request, health checks excepted."""
+    """Log one line per request, health checks excepted, with the client's address."""
+    # The load balancer appends the address it was reached from to X-Forwarded-For:
+    # trust that one hop only, as anything before it is whatever the client sent.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)
     app.before_request(_start_timer)
     app.after_request(_log_request)

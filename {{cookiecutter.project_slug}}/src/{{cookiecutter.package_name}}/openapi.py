@@ -4,6 +4,7 @@ import flask_smorest
 from flask import Flask
 
 from .errors import ErrorSchema
+from .json_provider import Parser
 
 TITLE = {{ cookiecutter.project_name | tojson }}
 DESCRIPTION = {{ cookiecutter.description | tojson }}
@@ -27,6 +28,12 @@ DOCUMENT_PATH = {
 class Api(flask_smorest.Api):
     # Documents every error response with the shape errors.py answers.
     ERROR_SCHEMA = ErrorSchema
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A resource's blueprint: its JSON bodies are parsed by json_provider, within bounds."""
+
+    ARGUMENTS_PARSER = Parser()
 
 
 def init_app(app: Flask) -> Api:

@@ -1,11 +1,16 @@
 """Settings read once from the environment, refused early when malformed."""
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SWITCH = ("ON", "OFF")
+# RFC 6750's token characters, and long enough that guessing is hopeless.
+_BEARER = re.compile(r"[A-Za-z0-9._~+/-]{16,}=*")
+BEARER_RULE = "16 or more of A-Z a-z 0-9 . _ ~ + / - (openssl rand -hex 32 makes one)"
 
 
 class SettingsError(ValueError):
@@ -17,10 +22,20 @@ class Settings:
     port: int
     log_level: str
     max_request_bytes: int
+    # The body limit of JSON requests, far below MAX_REQUEST_BYTES: parsed JSON takes
+    # many times its size in memory.
+    max_json_bytes: int
     web_concurrency: int | None
     threads: int | None
     # Where the file store keeps its files; None (DATA_DIR unset) means no file store.
     data_dir: Path | None
+    # Free space on the data folder's volume below which the file store is not ready
+    # and refuses uploads.
+    data_min_free_bytes: int
+    # The bearer tokens protected routes accept; left out of repr, so never logged.
+    api_tokens: tuple[str, ...] = field(repr=False)
+    # False only when API_AUTH=off says the service is open on purpose.
+    api_auth: bool
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -32,9 +47,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=_integer(
             env, "MAX_REQUEST_BYTES", default=10 * 1024 * 1024, low=1, high=2**40
         ),
+        max_json_bytes=_integer(env, "MAX_JSON_BYTES", default=64 * 1024, low=1, high=2**40),
         web_concurrency=_optional_integer(env, "WEB_CONCURRENCY", low=1, high=64),
         threads=_optional_integer(env, "GUNICORN_THREADS", low=1, high=64),
         data_dir=_optional_absolute_path(env, "DATA_DIR"),
+        data_min_free_bytes=_integer(
+            env, "DATA_MIN_FREE_BYTES", default=64 * 1024 * 1024, low=0, high=2**60
+        ),
+        api_tokens=_tokens(env, "API_TOKENS"),
+        api_auth=_choice(env, "API_AUTH", default="ON", choices=SWITCH) == "ON",
     )
 
 
@@ -70,3 +91,14 @@ def _optional_absolute_path(env: Mapping[str, str], name: str) -> Path | None:
     if not raw.startswith("/"):
         raise SettingsError(f"{name}={raw!r} must be an absolute path")
     return Path(raw)
+
+
+def _tokens(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    tokens = tuple(token.strip() for token in env.get(name, "").split(",") if token.strip())
+    for position, token in enumerate(tokens, start=1):
+        if not _BEARER.fullmatch(token):
+            # The message names the token by position: it must never carry the token itself.
+            raise SettingsError(
+                f"{name}: token {position} is not a bearer token; use {BEARER_RULE}"
+            )
+    return tokens

@@ -72,7 +72,8 @@ class Stack:
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            # Header names are case-insensitive: granian sends them in lower case.
+            return response.status, response.headers, response.read()
         finally:
             connection.close()
 

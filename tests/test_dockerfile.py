@@ -28,5 +28,5 @@ def test_dockerfile_keeps_its_promises(dockerfiles):
         assert text.index("USER 10001:10001") < text.index("COPY src ./src")
         assert text.index("requirements.txt") < text.index("COPY src ./src")
         assert "--mount=type=cache,target=/root/.cache/pip" in text
-        assert "HEALTHCHECK " in text and 'CMD ["gunicorn"' in text
+        assert "HEALTHCHECK " in text and 'CMD ["python", "-m", ' in text
         assert "--pull" not in text

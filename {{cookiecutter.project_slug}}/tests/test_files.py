@@ -77,7 +77,7 @@ def test_oversized_streamed_upload_leaves_nothing(app, client, tmp_path):
     """A chunked upload that crosses the limit midway leaves no partial file."""
     app.config["MAX_CONTENT_LENGTH"] = 100_000
 
-    # gunicorn marks a chunked body as terminated; the test client must be told.
+    # The server marks a chunked body as terminated; the test client must be told.
     response = client.put(
         "/files/stream.bin",
         input_stream=io.BytesIO(b"x" * 160_000),

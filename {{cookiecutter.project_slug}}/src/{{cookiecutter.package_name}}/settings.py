@@ -18,7 +18,7 @@ class Settings:
     log_level: str
     max_request_bytes: int
     web_concurrency: int | None
-    threads: int | None
+    web_threads: int | None
     # Where the file store keeps its files; None (DATA_DIR unset) means no file store.
     data_dir: Path | None
 
@@ -33,7 +33,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "MAX_REQUEST_BYTES", default=10 * 1024 * 1024, low=1, high=2**40
         ),
         web_concurrency=_optional_integer(env, "WEB_CONCURRENCY", low=1, high=64),
-        threads=_optional_integer(env, "GUNICORN_THREADS", low=1, high=64),
+        web_threads=_optional_integer(env, "WEB_THREADS", low=1, high=512),
         data_dir=_optional_absolute_path(env, "DATA_DIR"),
     )
 

@@ -1,5 +1,6 @@
 import json
 import logging
+import multiprocessing
 
 import pytest
 from granian.constants import HTTPModes, Interfaces
@@ -114,8 +115,8 @@ def test_reload_serves_one_worker_watching_the_source(build):
 
 
 def test_the_reload_flag_reaches_the_server(monkeypatch):
-    """`python -m {{ cookiecutter.package_name }}.serve --reload` serves with the reloader on."""
-    served = []
+    """`--reload` serves with the reloader on, each worker importing the edited source afresh."""
+    served, methods = [], []
 
     class Recorder:
         def __init__(self, target, **options):
@@ -124,6 +125,11 @@ def test_the_reload_flag_reaches_the_server(monkeypatch):
         def serve(self):
             served.append(self.options)
 
+    def set_start_method(method, force=False):
+        methods.append(method)
+
     monkeypatch.setattr(serve, "Granian", Recorder)
+    monkeypatch.setattr(multiprocessing, "set_start_method", set_start_method)
     assert serve.main(["--reload"]) == 0
     assert (served[0]["reload"], served[0]["workers"]) == (True, 1)
+    assert methods == ["spawn"]

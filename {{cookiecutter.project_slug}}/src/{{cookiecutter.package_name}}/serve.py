@@ -7,6 +7,7 @@
 import argparse
 import copy
 import logging
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -109,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         app_logging.configure("INFO")
         log.critical("%s", error)
         return 1
+    if args.reload:
+        # A forked worker would inherit the modules this process imported with the
+        # package, edits unseen; a spawned one imports the source afresh.
+        multiprocessing.set_start_method("spawn", force=True)
     build_server(settings, read_limits(), reload=args.reload).serve()
     return 0
 

@@ -86,11 +86,11 @@ def test_option_files_are_present_or_absent(baked, options):
         "docs/development.md",
         "docs/deployment.md",
         ".cookiecutter.json",
-        "gunicorn.conf.py",
         "requirements.txt",
         "requirements-dev.txt",
         "pyproject.toml",
         f"src/{PACKAGE}/__init__.py",
+        f"src/{PACKAGE}/serve.py",
     ):
         assert always in present
 

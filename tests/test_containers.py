@@ -72,14 +72,15 @@ class Stack:
     def container(self) -> str:
         return self.compose("ps", "--all", "--quiet", "app").stdout.strip()
 
-    def request(self, method, path, body=None, headers=None, token=True):
+    def request(self, method, path, body=None, headers=None, token=True, timeout=10):
         """Send one request, with the stack's bearer token unless token=False."""
         headers = {**(AUTHORIZATION if token else {}), **(headers or {})}
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            # Header names are case-insensitive: granian sends them in lower case.
+            return response.status, response.headers, response.read()
         finally:
             connection.close()
 
@@ -159,6 +160,54 @@ def test_errors_are_json_and_request_ids_come_back(stack):
     assert json.loads(data)["error"]["status"] == 404
     assert headers["X-Request-ID"] == "ci-123"
     assert "<html" not in data.decode().lower()
+
+
+def test_an_oversized_body_is_a_json_413(stack):
+    """A body declared over MAX_REQUEST_BYTES (10 MiB by default) is refused with a JSON 413."""
+    status, _, data = stack.request(
+        "POST",
+        "/api/v1/greetings",
+        headers={"Content-Type": "application/json", "Content-Length": str(10 * 2**20 + 1)},
+    )
+    assert (status, json.loads(data)["error"]["status"]) == (413, 413)
+
+
+@pytest.mark.parametrize("clients", [16, 64])
+def test_health_checks_answer_while_slow_clients_upload(stack, clients):
+    """/healthz answers in time while slow clients trickle request bodies, 1 KiB/s each.
+
+    In time is Docker's 5 s health-check timeout; the container stays healthy, and
+    the slow requests succeed once their bodies are complete.
+    """
+    size, sent = 8 * 1024, 1024
+    body = b'{"name": "slow"}'.ljust(size)  # JSON allows trailing whitespace
+    head = (
+        "POST /api/v1/greetings HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
+    ).encode()
+    slow = [socket.create_connection(("127.0.0.1", stack.port), timeout=20) for _ in range(clients)]
+    try:
+        for conn in slow:
+            conn.sendall(head + body[:sent])
+        for _ in range(3):
+            started = time.monotonic()
+            status, _, _ = stack.request("GET", "/healthz", timeout=5)
+            assert status == 200
+            for conn in slow:
+                conn.sendall(body[sent : sent + 1024])
+            sent += 1024
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+        # Docker's own check, run now rather than at its next 10 s tick.
+        docker("exec", stack.container(), "python", "/app/healthcheck.py")
+        for conn in slow:
+            conn.sendall(body[sent:])
+        replies = [conn.makefile("rb").readline() for conn in slow]
+        assert set(replies) == {b"HTTP/1.1 200 OK\r\n"}, set(replies)
+    finally:
+        for conn in slow:
+            conn.close()
+    state = json.loads(docker("inspect", stack.container()).stdout)[0]["State"]
+    assert state["Health"]["Status"] == "healthy"
 
 
 def test_logs_are_json_lines_with_request_ids(stack):

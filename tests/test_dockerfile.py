@@ -32,5 +32,5 @@ def test_dockerfile_keeps_its_promises(dockerfiles):
         assert "find / -xdev -perm /6000 -type f -exec chmod ug-s {} +" in text
         assert text.index("requirements.txt") < text.index("COPY src ./src")
         assert "--mount=type=cache,target=/root/.cache/pip" in text
-        assert "HEALTHCHECK " in text and 'CMD ["gunicorn"' in text
+        assert "HEALTHCHECK " in text and 'CMD ["python", "-m", ' in text
         assert "--pull" not in text

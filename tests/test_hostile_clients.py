@@ -113,14 +113,18 @@ def test_an_upload_cut_short_replaces_nothing(stack):
 @pytest.mark.parametrize(
     "chunk", [b"zz\r\nxx\r\n0\r\n\r\n", b"2\r\nxxxx0\r\n\r\n"], ids=["size", "end"]
 )
-def test_bad_chunked_framing_is_a_json_400_without_a_traceback(stack, chunk):
-    """A chunked body with a bad chunk size or a missing terminator: JSON 400, no traceback."""
-    paths = [GREETINGS] + (["/files/chunked.bin"] if stack.volume else [])
-    for path in paths:
+def test_bad_chunked_framing_is_a_json_4xx_without_a_traceback(stack, chunk):
+    """A chunked body with a bad chunk size or a missing terminator: a JSON 400 (granian hands
+    the app the body cut where the framing broke, which is no JSON), and the file store, which
+    cannot tell such a body from a whole one, refuses every chunked upload with a 411."""
+    expected = {GREETINGS: 400, **({"/files/chunked.bin": 411} if stack.volume else {})}
+    for path, status in expected.items():
         method = "PUT" if path.startswith("/files") else "POST"
         lines = ("Transfer-Encoding: chunked", "Content-Type: application/json")
-        status, data = send(stack, head(method, path, *lines), chunk)
-        assert (status, error_status(data)) == (400, 400), data
+        answer, data = send(stack, head(method, path, *lines), chunk)
+        assert (answer, error_status(data)) == (status, status), data
+    if stack.volume:
+        assert not [name for name in data_files(stack.container()) if name == "chunked.bin"]
     assert "Traceback" not in logs(stack)
 
 
@@ -211,8 +215,7 @@ def test_without_a_token_the_service_refuses_to_start_in_one_line(stack):
     """A container started with no API_TOKENS exits, naming API_TOKENS, without a traceback."""
     name = f"{stack.name}-tokenless"
     try:
-        # At the task's size, as on Fargate: with several workers failing at once,
-        # gunicorn 27's own halt raises HaltServer twice and prints a traceback.
+        # At the task's size, as on Fargate.
         docker("run", "--detach", "--name", name, *task_size(stack), stack.image)
         for _ in range(60):
             state = json.loads(docker("inspect", name).stdout)[0]["State"]
@@ -245,8 +248,8 @@ def test_a_full_volume_is_a_json_507_and_not_ready(stack):
         full.wait_until_ready()
         status, data = send(
             full,
-            head("PUT", "/files/big.bin", "Transfer-Encoding: chunked"),
-            b"%x\r\n%s\r\n0\r\n\r\n" % (5 * MiB, b"x" * 5 * MiB),
+            head("PUT", "/files/big.bin", f"Content-Length: {5 * MiB}"),
+            b"x" * 5 * MiB,
         )
         assert (status, error_status(data)) == (507, 507), data
         assert b"DATA_MIN_FREE_BYTES=1048576" in data

@@ -75,37 +75,29 @@ def test_oversized_upload_returns_413_and_leaves_nothing(app, client, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_oversized_streamed_upload_leaves_nothing(app, client, tmp_path):
-    """A chunked upload that crosses the limit midway leaves no partial file."""
-    app.config["MAX_CONTENT_LENGTH"] = 100_000
-
-    # gunicorn marks a chunked body as terminated; the test client must be told.
+def test_a_chunked_upload_is_refused_with_411_and_replaces_nothing(client, tmp_path):
+    """Without a Content-Length a body cut short looks complete: a JSON 411, nothing stored."""
+    client.put("/files/keep.txt", data=b"the good version")
+    # The server marks a chunked body as terminated; the test client must be told.
     response = client.put(
-        "/files/stream.bin",
-        input_stream=io.BytesIO(b"x" * 160_000),
+        "/files/keep.txt",
+        input_stream=io.BytesIO(b"x" * 100),
         headers={"Transfer-Encoding": "chunked"},
         environ_overrides={"wsgi.input_terminated": True},
     )
-    assert response.status_code == 413
-    assert os.listdir(tmp_path) == []
+    assert response.status_code == 411
+    assert "Content-Length" in response.json["error"]["message"]
+    assert read(client, "keep.txt") == (200, b"the good version")
+    assert sorted(os.listdir(tmp_path)) == ["keep.txt"]
 
 
-@pytest.mark.parametrize("framing", ["content-length", "chunked"])
-def test_an_upload_of_exactly_the_limit_is_stored(app, client, framing):
-    """MAX_REQUEST_BYTES is the largest upload accepted, however the body is framed."""
+def test_an_upload_of_exactly_the_limit_is_stored(app, client):
+    """MAX_REQUEST_BYTES is the largest upload accepted."""
     app.config["MAX_CONTENT_LENGTH"] = 200_000
     body = b"x" * 200_000
-    if framing == "content-length":
-        response = client.put("/files/max.bin", data=body)
-    else:
-        response = client.put(
-            "/files/max.bin",
-            input_stream=io.BytesIO(body),
-            headers={"Transfer-Encoding": "chunked"},
-            environ_overrides={"wsgi.input_terminated": True},
-        )
-    assert response.status_code == 201
+    assert client.put("/files/max.bin", data=body).status_code == 201
     assert read(client, "max.bin") == (200, body)
+    assert client.put("/files/over.bin", data=body + b"x").status_code == 413
 
 
 def test_an_upload_cut_short_keeps_the_previous_version(client, tmp_path):

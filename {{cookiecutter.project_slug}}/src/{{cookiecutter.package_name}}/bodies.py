@@ -1,10 +1,12 @@
 """Request bodies: read whole or refused, within the limit of their kind.
 
-gunicorn ends each body at its Content-Length itself (it sets
-wsgi.input_terminated), so werkzeug reads up to MAX_CONTENT_LENGTH and cannot
+granian ends each body where the client stopped sending and marks it terminated
+(wsgi.input_terminated), so werkzeug reads up to MAX_CONTENT_LENGTH and cannot
 tell a client that hung up halfway from a complete, shorter body; it also
 refuses a body of exactly the limit. Here a body with a Content-Length must
-arrive whole, and one without (chunked) may be as long as the limit.
+arrive whole, and one without (chunked) may be as long as the limit. A chunked
+body cut short or malformed reads as a shorter one (granian reports neither to
+the app), which is why the file store takes only uploads with a Content-Length.
 """
 
 import io

@@ -1,7 +1,7 @@
 """How much CPU and memory the container may use, read from its cgroup.
 
 os.cpu_count() reports the host's cores, not the task's share: on a Fargate
-task of 0.25 vCPU it can say 2, and a gunicorn sized from it starts more
+task of 0.25 vCPU it can say 2, and a server sized from it starts more
 workers than the quota can feed and than the memory limit can hold.
 """
 
@@ -16,7 +16,7 @@ CGROUP = Path("/sys/fs/cgroup")
 # benchmarks/results/latest.md; README.md's Sizing table has the memory per task
 # size). The rest is headroom for request buffers and your own code.
 WORKER_MEMORY_BYTES = 96 * 1024 * 1024
-# Memory kept free for the gunicorn arbiter and the page cache.
+# Memory kept free for the server's main process and the page cache.
 RESERVED_MEMORY_BYTES = 96 * 1024 * 1024
 
 
@@ -33,12 +33,12 @@ def read_limits(cgroup: Path = CGROUP) -> Limits:
 
 
 def worker_count(limits: Limits) -> int:
-    """Return how many gunicorn workers the limits can feed and hold.
+    """Return how many server workers the limits can feed and hold.
 
     One worker per vCPU (its threads overlap the waits on I/O): more processes
     than the quota spend it in parallel and are then throttled for the rest of
     the CFS period, which lengthens the slowest responses (measured by `make
-    bench` in the template; see gunicorn.conf.py). The memory limit caps the
+    bench` in the template; see serve.py). The memory limit caps the
     count, so that a burst of load cannot OOM-kill the task.
     """
     by_cpu = max(1, math.ceil(limits.cpus))

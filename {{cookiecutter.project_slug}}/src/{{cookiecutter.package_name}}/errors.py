@@ -5,7 +5,6 @@ from collections.abc import Mapping
 
 from flask import Flask, jsonify, request
 from flask.wrappers import Response
-from gunicorn.http.errors import NoMoreData, ParseException
 from marshmallow import Schema, fields
 from werkzeug.exceptions import (
     ClientDisconnected,
@@ -82,15 +81,9 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[Response, int]:
     return error_response(413, f"the body is over {limit} bytes, this request's limit")
 
 
-def _cut_short(error: Exception) -> tuple[Response, int]:
-    # werkzeug's ClientDisconnected, or gunicorn's NoMoreData read from wsgi.input.
-    return error_response(400, "the body ended before its Content-Length or its last chunk")
-
-
-def _bad_framing(error: ParseException) -> tuple[Response, int]:
-    # gunicorn parses a chunked body as the app reads it, so its errors reach the app.
-    # The class names the fault; its text would echo the client's bytes.
-    return error_response(400, f"the chunked body is malformed ({type(error).__name__})")
+def _cut_short(error: ClientDisconnected) -> tuple[Response, int]:
+    # bodies.Request reads a body with a Content-Length to its end or raises this.
+    return error_response(400, "the body ended before its Content-Length")
 
 
 def _unexpected_error(error: Exception) -> tuple[Response, int]:
@@ -107,6 +100,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(ClientDisconnected, _cut_short)
-    app.register_error_handler(NoMoreData, _cut_short)
-    app.register_error_handler(ParseException, _bad_framing)
     app.register_error_handler(Exception, _unexpected_error)

@@ -167,11 +167,15 @@ def list_files() -> dict:
     400, schema=ErrorSchema, description="The name is not a plain file name, or the body was cut"
 )
 @bp.alt_response(408, schema=ErrorSchema, description="The upload stalled and was discarded")
+@bp.alt_response(411, schema=ErrorSchema, description="The upload has no Content-Length")
 @bp.alt_response(413, schema=ErrorSchema, description="The body is over MAX_REQUEST_BYTES")
 @bp.alt_response(507, schema=ErrorSchema, description="The volume has no room for the body")
 def put_file(name: str) -> tuple[dict, int]:
     """Store the request body under ``name``, replacing it atomically."""
     target = _path_for(name)
+    if request.content_length is None and request.headers.get("Transfer-Encoding"):
+        # A chunked body cut short reads as a complete, shorter one: it cannot be stored safely.
+        abort(411, description="send the upload with a Content-Length; chunked uploads are refused")
     _sweep_when_due(current_app)
     _refuse_unless_room(request.content_length or 0)
     created = not target.exists()

@@ -2,7 +2,7 @@
 
 The schemas below validate the request (webargs answers a JSON 422 naming the
 field at fault), shape the response and write the OpenAPI document; nothing is
-stored, because each gunicorn worker has its own memory.
+stored, because each server worker has its own memory.
 """
 
 from marshmallow import Schema, fields, validate

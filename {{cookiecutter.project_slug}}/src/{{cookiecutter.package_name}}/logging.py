@@ -6,7 +6,6 @@ import time
 
 from flask import Flask, g, request
 from flask.wrappers import Response
-from gunicorn import glogging
 from pythonjsonlogger.json import JsonFormatter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -31,23 +30,8 @@ class RequestIdFilter(logging.Filter):
 
 
 def json_formatter() -> JsonFormatter:
-    """Return the formatter shared by the app and gunicorn."""
+    """Return the formatter shared by the app and the server."""
     return JsonFormatter(FORMAT, rename_fields=RENAMES, datefmt="%Y-%m-%dT%H:%M:%S%z")
-
-
-class GunicornLogger(glogging.Logger):
-    """gunicorn's own log lines (start, workers, errors) in the app's JSON format.
-
-    A logger class rather than gunicorn's logconfig_dict: with any logconfig
-    set, gunicorn builds an access-log record for every request even when
-    nothing prints it, which slowed /healthz measurably (measured by `make bench`
-    in the template, cookiecutter-flask-ecs).
-    """
-
-    def setup(self, cfg) -> None:
-        super().setup(cfg)
-        for handler in self.error_log.handlers:
-            handler.setFormatter(json_formatter())
 
 
 def configure(level: str) -> None:

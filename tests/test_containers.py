@@ -183,6 +183,7 @@ def test_health_checks_answer_while_slow_clients_upload(stack, clients):
     body = b'{"name": "slow"}'.ljust(size)  # JSON allows trailing whitespace
     head = (
         "POST /api/v1/greetings HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        f"Authorization: Bearer {TOKEN}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n"
     ).encode()
     slow = [socket.create_connection(("127.0.0.1", stack.port), timeout=20) for _ in range(clients)]

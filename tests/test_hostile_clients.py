@@ -114,15 +114,15 @@ def test_an_upload_cut_short_replaces_nothing(stack):
     "chunk", [b"zz\r\nxx\r\n0\r\n\r\n", b"2\r\nxxxx0\r\n\r\n"], ids=["size", "end"]
 )
 def test_bad_chunked_framing_is_a_json_4xx_without_a_traceback(stack, chunk):
-    """A chunked body with a bad chunk size or a missing terminator: a JSON 400 (granian hands
-    the app the body cut where the framing broke, which is no JSON), and the file store, which
-    cannot tell such a body from a whole one, refuses every chunked upload with a 411."""
-    expected = {GREETINGS: 400, **({"/files/chunked.bin": 411} if stack.volume else {})}
-    for path, status in expected.items():
+    """A chunked body with a bad chunk size or a missing terminator: a JSON 4xx (granian hands
+    the app the body cut where the framing broke: no JSON, or no name in it), and the file
+    store, which cannot tell such a body from a whole one, refuses chunked uploads with a 411."""
+    expected = {GREETINGS: (400, 422), **({"/files/chunked.bin": (411,)} if stack.volume else {})}
+    for path, statuses in expected.items():
         method = "PUT" if path.startswith("/files") else "POST"
         lines = ("Transfer-Encoding: chunked", "Content-Type: application/json")
         answer, data = send(stack, head(method, path, *lines), chunk)
-        assert (answer, error_status(data)) == (status, status), data
+        assert answer in statuses and error_status(data) == answer, data
     if stack.volume:
         assert not [name for name in data_files(stack.container()) if name == "chunked.bin"]
     assert "Traceback" not in logs(stack)

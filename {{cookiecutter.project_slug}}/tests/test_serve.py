@@ -130,6 +130,7 @@ def test_the_reload_flag_reaches_the_server(monkeypatch):
 
     monkeypatch.setattr(serve, "Granian", Recorder)
     monkeypatch.setattr(multiprocessing, "set_start_method", set_start_method)
+    monkeypatch.setenv("API_TOKENS", "a-development-token-0123456789abcdef")
     assert serve.main(["--reload"]) == 0
     assert (served[0]["reload"], served[0]["workers"]) == (True, 1)
     assert methods == ["spawn"]
@@ -148,3 +149,13 @@ def test_describe_prints_the_derived_model_without_serving(monkeypatch, capsys):
     assert serve.main(["--describe"]) == 0
     described = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert described == {"server": "granian", "workers": 1, "threads": serve.THREADS}
+
+
+def test_no_token_stops_start_up_before_granian_starts(monkeypatch, capsys):
+    """Protected routes without API_TOKENS: one JSON line naming it, exit 1, no worker."""
+    monkeypatch.setattr(serve, "Granian", lambda *a, **k: pytest.fail("granian was started"))
+    for name in ("API_TOKENS", "API_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+    assert serve.main([]) == 1
+    (line,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert line["message"].startswith("API_TOKENS is empty")

@@ -16,7 +16,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from .errors import ErrorSchema
-from .settings import SettingsError
+from .settings import Settings, SettingsError
 
 SCHEME = "bearerAuth"
 _TOKENS = "auth_tokens"
@@ -56,21 +56,26 @@ class _SecurityPlugin(BasePlugin):
                 operation.setdefault("responses", {})["401"] = "UNAUTHORIZED"
 
 
+def refuse_without_tokens(settings: Settings) -> None:
+    """Raise SettingsError when routes are protected but no token can open them."""
+    if settings.api_auth and not settings.api_tokens:
+        raise SettingsError(
+            "API_TOKENS is empty: set it to one or more comma-separated bearer tokens"
+            " (openssl rand -hex 32 makes one), or API_AUTH=off to serve without authentication"
+        )
+
+
 def init_app(app: Flask, api: Api) -> None:
     """Check tokens on protected routes; refuse to start without any, unless API_AUTH=off.
 
     Call before registering the blueprints, so that the document marks theirs.
     """
     settings = app.config["SETTINGS"]
+    refuse_without_tokens(settings)
     if not settings.api_auth:
         app.extensions[_TOKENS] = None
         log.warning("API_AUTH=off: every route is open to anyone who can reach the service")
         return
-    if not settings.api_tokens:
-        raise SettingsError(
-            "API_TOKENS is empty: set it to one or more comma-separated bearer tokens"
-            " (openssl rand -hex 32 makes one), or API_AUTH=off to serve without authentication"
-        )
     app.extensions[_TOKENS] = tuple(token.encode() for token in settings.api_tokens)
     api.spec.components.security_scheme(SCHEME, {"type": "http", "scheme": "bearer"})
     api.spec.components.response(

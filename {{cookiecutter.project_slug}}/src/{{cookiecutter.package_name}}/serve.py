@@ -17,6 +17,7 @@ from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
+from . import auth
 from . import logging as app_logging
 from .capacity import Limits, read_limits, worker_count
 from .settings import Settings, SettingsError, load_settings
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        # Before any worker starts, so a refusal is one line rather than a traceback each.
+        auth.refuse_without_tokens(settings)
     except SettingsError as error:
         app_logging.configure("INFO")
         log.critical("%s", error)

@@ -325,3 +325,26 @@ class FullVolume:
                     return
             time.sleep(0.5)
         pytest.fail("the full-volume container never became ready")
+
+
+@pytest.mark.parametrize(
+    ("request_head", "status"),
+    [
+        ("GARBAGE\n", 400),
+        (f"GET /{'a' * 70_000} HTTP/1.1\nHost: t\n", 414),
+        (f"GET / HTTP/1.1\nHost: t\nX-Big: {'b' * 500_000}\n", 431),
+    ],
+    ids=["request-line", "uri", "headers"],
+)
+def test_the_servers_own_rejections_carry_no_page(stack, request_head, status):
+    """What granian refuses before the app sees a request (an unparseable request line, a
+    URI or headers over its buffer) is a bare status with an empty body: no HTML page to
+    parse, and the JSON shape everywhere the app answers (docs/development.md says why)."""
+    answer = b""
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=20) as connection:
+        connection.sendall(request_head.replace("\n", "\r\n").encode() + b"\r\n")
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status), head
+    assert b"content-length: 0" in head.lower() and body == b""

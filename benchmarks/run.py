@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import cast
 
 import report
+import slow_clients
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -55,12 +56,15 @@ def step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def sh(*args, env=None, timeout=600, check=True, cwd=None) -> subprocess.CompletedProcess:
+def sh(
+    *args, env=None, timeout=600, check=True, cwd=None, input_text=None
+) -> subprocess.CompletedProcess:
     """Run a command, capturing its output; on failure show the tail of it."""
     done = subprocess.run(
         [str(a) for a in args],
         capture_output=True,
         text=True,
+        input=input_text,
         env={**os.environ, **(env or {})},
         timeout=timeout,
         check=False,
@@ -115,17 +119,18 @@ def free_port() -> int:
 class Container:
     """One container published on 127.0.0.1, removed when the run ends."""
 
-    def __init__(self, image, role, *, port, cpus, memory_mib, extra=(), command=()):
+    def __init__(self, image, role, *, port, cpus, memory_mib, extra=(), command=(), env=None):
         self.name = f"bench-{role}-{RUN_ID}"
         self.port = port
         self.host_port = free_port()
         cpus = min(cpus, os.cpu_count() or 1)
+        variables = [f"--env={name}={value}" for name, value in (env or {}).items()]
         started = time.perf_counter()
         sh(
             "docker", "run", "--detach", "--name", self.name,
             "--cpus", cpus, "--memory", f"{memory_mib}m", "--memory-swap", f"{memory_mib}m",
             "--publish", f"127.0.0.1:{self.host_port}:{port}",
-            *extra, image, *command,
+            *variables, *extra, image, *command,
         )  # fmt: skip
         self.start_to_healthy_s = self._wait_healthy(started)
 
@@ -162,15 +167,21 @@ class Container:
         current, peak = sh("docker", "exec", self.name, "sh", "-c", script).stdout.split()
         return {"current": int(current), "peak": int(peak)}
 
-    def worker_model(self) -> dict:
-        """What gunicorn.conf.py derives inside this container, checked against the log."""
-        code = (
-            "import json, runpy; c = runpy.run_path('gunicorn.conf.py');"
-            "print(json.dumps({k: c[k] for k in ('worker_class', 'workers', 'threads')}))"
+    def derived_model(self, package: str) -> dict:
+        """What the generated server's launcher derives inside this container (its --describe)."""
+        done = sh("docker", "exec", self.name, "python", "-m", f"{package}.serve", "--describe")
+        return json.loads(done.stdout)
+
+    def oom_kills(self) -> int:
+        """The kernel's OOM kills in the container's cgroup: a killed worker, even if replaced."""
+        # cgroup v2's memory.events, else v1's memory.oom_control: both have "oom_kill N".
+        script = (
+            "cat /sys/fs/cgroup/memory.events 2>/dev/null"
+            " || cat /sys/fs/cgroup/memory/memory.oom_control"
         )
-        model = json.loads(sh("docker", "exec", self.name, "python", "-c", code).stdout)
-        model["worker_boots"] = self.logs().count("Booting worker")
-        return model
+        events = sh("docker", "exec", self.name, "sh", "-c", script).stdout
+        counts = dict(line.split()[:2] for line in events.splitlines() if line.strip())
+        return int(counts.get("oom_kill", 0))
 
     def stop_under_load(self, path: str = "/healthz", clients: int = 8) -> report.Stop:
         """Time `docker stop` while clients send requests; count requests cut off mid-way.
@@ -224,27 +235,33 @@ class Container:
         sh("docker", "rm", "--force", self.name, check=False)
 
 
-def load(container: Container, route: report.Route, wrk: report.Wrk) -> report.Load:
+def load(
+    container: Container, route: report.Route, wrk: report.Wrk, token: str = ""
+) -> report.Load:
     """Load one route with wrk for a fixed time at fixed connections."""
     body = json.dumps(route["body"]) if "body" in route else ""
     done = sh(
         "wrk", "--threads", wrk["threads"], "--connections", wrk["connections"],
         "--duration", f"{wrk['duration_s']}s", "--timeout", f"{wrk['timeout_s']}s",
         "--script", BENCH / "wrk.lua", container.url(route["path"]),
-        env={"BENCH_METHOD": route["method"], "BENCH_BODY": body},
+        env={"BENCH_METHOD": route["method"], "BENCH_BODY": body, "BENCH_TOKEN": token},
         timeout=wrk["duration_s"] + 60,
     )  # fmt: skip
     return report.parse_wrk(done.stdout)
 
 
-def answered_route(container: Container, candidates: list[report.Route]) -> report.ApiRoute:
+def answered_route(
+    container: Container, candidates: list[report.Route], token: str
+) -> report.ApiRoute:
     """Take the first configured route the generated service answers with a 2xx."""
     for route in candidates:
         data = json.dumps(route["body"]).encode() if "body" in route else None
+        headers = {"Authorization": f"Bearer {token}"}
+        if data:
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(
-            container.url(route["path"]), data=data, method=route["method"],
-            headers={"Content-Type": "application/json"} if data else {},
-        )  # fmt: skip
+            container.url(route["path"]), data=data, method=route["method"], headers=headers
+        )
         with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=5) as response:
             if 200 <= response.status < 300:
                 return {**route, "label": f"{route['method']} {route['path']}"}
@@ -269,6 +286,22 @@ class Run:
     images: dict[str, str] = field(default_factory=dict)  # and the tags built
     port: int = 0  # the generated service's container_port
     python_version: str = ""  # the baked project's, for both images
+    package: str = ""  # the baked project's package_name
+
+    def project(self, role, size: report.Size, *, image="project", command=(), env=None):
+        """Start the generated service as the task runs it: read-only root, a token to call it."""
+        variables = {"API_TOKENS": self.config["api_token"], **(env or {})}
+        return Container(
+            self.images[image], role, port=self.port, cpus=size["cpu"] / 1024,
+            memory_mib=size["memory"], extra=("--read-only", "--tmpfs", "/tmp"),
+            command=command, env=variables,
+        )  # fmt: skip
+
+    def baseline(self, role, size: report.Size):
+        return Container(
+            self.images["baseline"], role, port=8000, cpus=size["cpu"] / 1024,
+            memory_mib=size["memory"],
+        )  # fmt: skip
 
 
 def configure(argv: list[str] | None = None) -> Run:
@@ -344,6 +377,7 @@ def bake_default_project(run: Run) -> None:
     options = json.loads((project / ".cookiecutter.json").read_text())
     options = options.get("cookiecutter", options)
     run.port, run.python_version = int(options["container_port"]), options["python_version"]
+    run.package = options["package_name"]
     baseline = workdir / "baseline"
     shutil.copytree(BENCH / "baseline", baseline)
     run.contexts = {
@@ -381,105 +415,191 @@ def measure_builds(run: Run) -> None:
 def choose_api_route(run: Run) -> None:
     """Find, in a probe container, the API route of config.json to load."""
     step("find the API route to load")
-    probe = Container(run.images["project"], "probe", port=run.port, cpus=1, memory_mib=1024,
-                      extra=("--read-only", "--tmpfs", "/tmp"))  # fmt: skip
+    probe = run.project("probe", {"cpu": 1024, "memory": 1024})
     try:
-        run.results["api_route"] = answered_route(probe, run.config["api_routes"])
+        token = run.config["api_token"]
+        run.results["api_route"] = answered_route(probe, run.config["api_routes"], token)
     finally:
         probe.remove()
 
 
-def measure_comparison(run: Run) -> None:
-    """Both services at the same CPU quota, loaded in alternation, best round kept."""
-    config, api = run.config, run.results["api_route"]
-    step(f"compare with the baseline on GET /healthz and {api['label']}")
-    cpus, memory = config["compare_cpus"], config["compare_memory_mib"]
+def _load_side_by_side(run: Run, size: report.Size, prefix: str) -> dict:
+    """Start both services at one size; load both routes in alternation, best round kept.
+
+    Return each side's started container and best loads; the caller removes them.
+    """
+    api = run.results["api_route"]
     routes = {"healthz": {"method": "GET", "path": "/healthz"}, "api": api}
+    token = run.config["api_token"]
     containers = {}
+    for role in report.SIDES:
+        step(f"start the {role} at {size['cpu']}/{size['memory']}")
+        start = run.project if role == "project" else run.baseline
+        containers[role] = start(f"{prefix}-{role}", size)
+    rounds = {(role, key): [] for role in containers for key in routes}
+    for n in range(run.config["rounds"]):
+        for key, route in routes.items():
+            for role, container in containers.items():
+                step(f"round {n + 1}: wrk {route['method']} {route['path']} on the {role}")
+                rounds[role, key].append(load(container, route, run.config["wrk"], token))
+    best = {
+        role: {key: report.best_round(rounds[role, key]) for key in routes} for role in containers
+    }
+    return {role: (containers[role], best[role]) for role in containers}
+
+
+def measure_comparison(run: Run) -> None:
+    """Both services at config.json's comparison size: loads, memory, start and stop."""
+    config = run.config
+    size = {"cpu": round(config["compare_cpus"] * 1024), "memory": config["compare_memory_mib"]}
+    step(f"compare with the baseline on GET /healthz and {run.results['api_route']['label']}")
+    sides = {}
     try:
-        for role, extra in (("project", ("--read-only", "--tmpfs", "/tmp")), ("baseline", ())):
-            step(f"start the {role} at --cpus={cpus}")
-            containers[role] = Container(
-                run.images[role], f"cmp-{role}", port=run.port if role == "project" else 8000,
-                cpus=cpus, memory_mib=memory, extra=extra,
-            )  # fmt: skip
-        rounds = {(role, key): [] for role in containers for key in routes}
-        for n in range(config["rounds"]):
-            for key, route in routes.items():
-                for role, container in containers.items():
-                    step(f"round {n + 1}: wrk {route['method']} {route['path']} on the {role}")
-                    rounds[role, key].append(load(container, route, config["wrk"]))
+        sides = _load_side_by_side(run, size, "cmp")
         run.results["comparison"] = {}
-        for role, container in containers.items():
+        for role, (container, loads) in sides.items():
             peak = container.memory()["peak"]
             step(f"docker stop the {role} under load")
             run.results["comparison"][role] = {
                 "start_to_healthy_s": container.start_to_healthy_s,
-                "loads": {key: report.best_round(rounds[role, key]) for key in routes},
+                "loads": loads,
                 "peak_bytes": peak,
                 "stop": container.stop_under_load(),
             }
     finally:
-        for container in containers.values():
+        for container, _ in sides.values():
             container.remove()
 
 
+def measure_default_size_comparison(run: Run) -> None:
+    """Both services at the default Fargate size, where most tasks run."""
+    size = run.config["default_size"]
+    step(f"compare with the baseline at the default size {size['cpu']}/{size['memory']}")
+    sides = {}
+    try:
+        sides = _load_side_by_side(run, size, "default")
+        run.results["default_size_comparison"] = {
+            "size": size,
+            **{role: {"loads": loads} for role, (_, loads) in sides.items()},
+        }
+    finally:
+        for container, _ in sides.values():
+            container.remove()
+
+
+def _slow_scenario(run: Run, container: Container, clients: int) -> report.SlowClients:
+    config = run.config["slow_clients"]
+    route = run.results["api_route"]
+    fast = {**run.config["wrk"], "connections": config["fast_connections"]}
+
+    def fast_load(seconds: int) -> float:
+        return load(
+            container, {"method": "GET", "path": "/healthz"}, {**fast, "duration_s": seconds}
+        )["rps"]
+
+    unloaded = fast_load(5)
+    headers = {"Authorization": f"Bearer {run.config['api_token']}"}
+    measured = slow_clients.measure(
+        "127.0.0.1", container.host_port, route["path"], headers, clients, config, fast_load
+    )
+    return {**measured, "unloaded_rps": unloaded}
+
+
+def measure_slow_clients(run: Run) -> None:
+    """Both services at the default size while slow clients trickle request bodies."""
+    size = run.config["default_size"]
+    run.results["slow_clients"] = {}
+    for role in report.SIDES:
+        start = run.project if role == "project" else run.baseline
+        runs = []
+        for clients in run.config["slow_clients"]["counts"]:
+            step(f"{clients} slow clients on the {role} at {size['cpu']}/{size['memory']}")
+            container = start(f"slow-{role}", size)
+            try:
+                runs.append(_slow_scenario(run, container, clients))
+            finally:
+                container.remove()
+        run.results["slow_clients"][role] = runs
+
+
+def build_variants_image(run: Run) -> None:
+    """The project image with the packages the other server models need, for their rows only."""
+    extra = run.config["worker_models"]["pip"]
+    tag = run.images["variants"] = f"bench/variants:{RUN_ID}"
+    step(f"build the variants image (project image + {' '.join(extra)})")
+    dockerfile = (
+        f"FROM {run.images['project']}\nUSER root\n"
+        f"RUN /opt/venv/bin/pip install --no-cache-dir {' '.join(extra)}\nUSER 10001:10001\n"
+    )
+    sh("docker", "build", "--tag", tag, "-", input_text=dockerfile, timeout=900)
+    run.cleanup.callback(sh, "docker", "rmi", tag, check=False)
+
+
 def measure_worker_models(run: Run) -> None:
-    """Load each worker model of config.json at each of its sizes."""
+    """Load each server model of config.json at each of its sizes; slow clients at the default."""
+    models = run.config["worker_models"]
     run.results["worker_models"] = []
-    for size in run.config["worker_models"]["sizes"]:
-        for model in run.config["worker_models"]["variants"]:
-            label = f"{model['worker_class']} {model['workers']}x{model['threads']}"
-            step(f"worker model {label} at {size['cpu']}/{size['memory']}")
-            run.results["worker_models"].append(measure_size(run, size, role="model", model=model))
+    for size in models["sizes"]:
+        for variant in models["variants"]:
+            step(f"server model {variant['label']} at {size['cpu']}/{size['memory']}")
+            slow = size == run.config["default_size"]
+            measured = measure_size(run, size, role="model", variant=variant, slow=slow)
+            run.results["worker_models"].append(measured)
 
 
 def measure_fargate_sizes(run: Run) -> None:
-    """Load each Fargate size with the worker model gunicorn.conf.py derives for it."""
+    """Load each Fargate size with the server model the launcher derives for it."""
     run.results["sizing"] = []
     for size in run.config["fargate_sizes"]:
         step(f"Fargate size {size['cpu']}/{size['memory']} with the derived defaults")
         run.results["sizing"].append(measure_size(run, size, role="size"))
 
 
-def measure_size(run: Run, size: report.Size, *, role, model=None) -> report.SizeRun:
+def measure_size(
+    run: Run, size: report.Size, *, role, variant: report.Variant | None = None, slow=False
+) -> report.SizeRun:
     """One task size: idle memory, loads on both routes, peak memory, OOM kills."""
-    cpus = size["cpu"] / 1024
-    command = ()
-    if model:
-        command = (
-            "gunicorn", "--config", "gunicorn.conf.py", "--worker-class", model["worker_class"],
-            "--workers", model["workers"], "--threads", model["threads"],
-        )  # fmt: skip
-    container = Container(
-        run.images["project"], role, port=run.port, cpus=cpus, memory_mib=size["memory"],
-        extra=("--read-only", "--tmpfs", "/tmp"), command=command,
-    )  # fmt: skip
+    variant = variant or {"label": ""}
+    command = [
+        part.format(package=run.package, port=run.port) for part in variant.get("command", [])
+    ]
+    image = "variants" if command else "project"
+    container = run.project(role, size, image=image, command=command, env=variant.get("env"))
     try:
         time.sleep(2)  # let every worker finish booting before idle is read
         idle = container.memory()["current"]
-        wrk = run.config["wrk"]
+        wrk, token = run.config["wrk"], run.config["api_token"]
         loads = {
-            "healthz": load(container, {"method": "GET", "path": "/healthz"}, wrk),
-            "api": load(container, run.results["api_route"], wrk),
+            "healthz": load(container, {"method": "GET", "path": "/healthz"}, wrk, token),
+            "api": load(container, run.results["api_route"], wrk, token),
         }
         peak = container.memory()["peak"]
-        oom = container.inspect("{{.State.OOMKilled}}") == "true"
-        derived = container.worker_model()
-        chosen = {k: model[k] for k in ("worker_class", "workers", "threads")} if model else derived
-        return {
+        oom = container.oom_kills() + (container.inspect("{{.State.OOMKilled}}") == "true")
+        derived = {} if command else container.derived_model(run.package)
+        label = variant["label"] or f"{derived['server']} {derived['workers']}x{derived['threads']}"
+        measured: report.SizeRun = {
             **size,
-            "cpus_run": min(cpus, os.cpu_count() or 1),
-            "cpus_capped": cpus > (os.cpu_count() or 1),
-            **chosen,
-            "worker_boots": derived["worker_boots"],
+            "cpus_run": min(size["cpu"] / 1024, os.cpu_count() or 1),
+            "cpus_capped": size["cpu"] / 1024 > (os.cpu_count() or 1),
+            "model": label,
+            "derived": derived or None,
             "idle_bytes": idle,
             "peak_bytes": peak,
-            "oom_killed": oom,
+            "oom_kills": oom,
             "loads": loads,
+            "slow": None,
         }
     finally:
         container.remove()
+    if slow:
+        clients = max(run.config["slow_clients"]["counts"])
+        step(f"{clients} slow clients on {label}")
+        container = run.project(role, size, image=image, command=command, env=variant.get("env"))
+        try:
+            measured["slow"] = _slow_scenario(run, container, clients)
+        finally:
+            container.remove()
+    return measured
 
 
 def judge_targets(run: Run) -> None:
@@ -515,6 +635,9 @@ PHASES = (
     measure_builds,
     choose_api_route,
     measure_comparison,
+    measure_default_size_comparison,
+    measure_slow_clients,
+    build_variants_image,
     measure_worker_models,
     measure_fargate_sizes,
     judge_targets,

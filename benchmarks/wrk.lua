@@ -1,6 +1,11 @@
 -- Loads one route and prints the summary as one JSON line, so no text is parsed.
 -- BENCH_METHOD / BENCH_BODY (JSON) choose the request; GET without a body by default.
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
+-- BENCH_TOKEN: a bearer token for routes that require one (a baseline ignores it).
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then
   wrk.body = body

@@ -24,16 +24,17 @@ from .settings import Settings, SettingsError, load_settings
 
 # Worker model: granian's WSGI mode, one worker per vCPU (capped by the memory
 # limit), THREADS Python threads each; WEB_CONCURRENCY and WEB_THREADS override
-# both. Chosen over gunicorn's workers by `make bench` in the template
-# (cookiecutter-flask-ecs, benchmarks/results/latest.md, "Worker models"): at the
-# same CPU quota it serves more requests than any gunicorn worker with a tail
-# close to docker init's sync worker, and /healthz keeps answering while slow
-# clients trickle request bodies, where gthread stalls and gevent's tail grows.
-# granian hands the body to the app as it arrives, so a slow upload holds a thread
-# until it ends: the threads are what keep the probes answering (one thread
-# stalls). The benchmark held from 128 to 256 threads; the lower end, because each
-# busy thread may hold a body of up to MAX_REQUEST_BYTES in memory. granian warns at
-# start-up that this is many threads for the cores: they mostly wait, as intended.
+# both. Compared with gunicorn's workers by `make bench` in the template
+# (cookiecutter-flask-ecs, benchmarks/results/latest.md, "Server models"): at the
+# same CPU quota it serves more requests than docker init's sync worker, and
+# /healthz keeps answering while slow clients trickle request bodies, where
+# gunicorn's gthread and sync workers stall. granian hands the body to the app as
+# it arrives, so a slow upload holds a thread until it ends: the threads are what
+# keep the probes answering (one thread stalls). Their cost is a longer tail at one
+# vCPU than the sync worker's, as busy threads contend; fewer threads shorten it
+# and hold fewer slow clients, which that table measures. A busy thread holds at
+# most one chunk of an upload, or one JSON body of up to MAX_JSON_BYTES. granian
+# warns at start-up that this is many threads for the cores: they mostly wait.
 THREADS = 128
 # Connections a worker keeps open at once, idle keep-alive ones included: granian's
 # backpressure holds a permit for a connection's whole life, not per request, so at

@@ -9,14 +9,28 @@ moto 5.2.5 (pinned in requirements-dev.txt):
   REVIEW_IN_PROGRESS stack;
 - resolves `!Ref` of an AWS::EFS::AccessPoint to the Python object rather than
   its ID, because moto's AccessPoint has no physical_resource_id; CloudFormation
-  has no other way to name the access point in a task definition.
+  has no other way to name the access point in a task definition;
+- refuses a change set that changes nothing with a ValidationError ("No updates
+  are to be performed."), which is UpdateStack's answer: AWS creates the change
+  set FAILED with "didn't contain changes", which `aws cloudformation deploy
+  --no-fail-on-empty-changeset` reads as success. moto's backend does that
+  already; its response layer checks first;
+- hands a List parameter kept with UsePreviousValue (what `aws cloudformation
+  deploy` sends for the parameters it is not given, such as SubnetIds on an
+  update) back to its parser as the list it resolved, which the parser splits
+  as a string and fails on: it is joined again here, as AWS stores it;
+- counts a parameter that the create left at its default as changed when an
+  update keeps it with UsePreviousValue, and so updates every resource that
+  names one, which its update handlers (the listener's among them) cannot:
+  the defaults count as given here, as CloudFormation stores them.
 
-Both are emulator gaps, not template problems: real CloudFormation does both.
+All five are emulator gaps, not template problems: real CloudFormation does all five.
 Everything else moto does is left as it is.
 """
 
 from moto.cloudformation import models as cloudformation
-from moto.cloudformation.parsing import OutputMap
+from moto.cloudformation.parsing import OutputMap, ResourceMap
+from moto.cloudformation.responses import CloudFormationResponse
 from moto.efs.models import AccessPoint
 from moto.server import main
 
@@ -34,6 +48,53 @@ def _apply_and_rebuild_outputs(self) -> None:
 
 cloudformation.ChangeSet.apply = _apply_and_rebuild_outputs
 AccessPoint.physical_resource_id = property(lambda self: self.access_point_id)
+
+_create_change_set = CloudFormationResponse.create_change_set
+
+
+def _create_change_set_even_if_empty(self):
+    # The instance attribute shadows the check for this call only; UpdateStack keeps it.
+    self._validate_different_update = lambda *_: None
+    return _create_change_set(self)
+
+
+CloudFormationResponse.create_change_set = _create_change_set_even_if_empty
+
+
+def _as_stored(parameters: dict) -> dict:
+    return {
+        key: ",".join(value) if isinstance(value, list) else value
+        for key, value in parameters.items()
+    }
+
+
+_load_parameters = ResourceMap.load_parameters
+
+
+def _load_previous_list_values(self) -> None:
+    self.input_parameters = _as_stored(self.input_parameters)
+    _load_parameters(self)
+
+
+ResourceMap.load_parameters = _load_previous_list_values
+
+_update = ResourceMap.update
+
+
+def _update_keeping_defaults_as_given(self, template, parameters=None) -> None:
+    declared = self._template.get("Parameters", {})
+    resolved = {key: self.resolved_parameters[key] for key in declared}
+    self.input_parameters = {**_as_stored(resolved), **self.input_parameters}
+    _update(self, template, parameters)
+
+
+ResourceMap.update = _update_keeping_defaults_as_given
+cloudformation.Stack.has_parameters = lambda self, other: (
+    _as_stored(self.parameters) == (_as_stored(other))
+)
+cloudformation.Stack.stack_parameters = property(
+    lambda self: _as_stored(self.resource_map.resolved_parameters)
+)
 
 if __name__ == "__main__":
     main()

@@ -121,26 +121,6 @@ def test_each_checkov_suppression_is_needed_and_explained(checkov_results, templ
     assert declared == applied
 
 
-def test_the_deploy_role_can_pass_exactly_the_two_task_roles(templates):
-    """bootstrap.yaml's iam:PassRole names the roles service.yaml creates, nothing else."""
-    for service_path in (path for path in templates if path.name == "service.yaml"):
-        resources = load(service_path)["Resources"]
-        role_names = {
-            resources[logical_id]["Properties"]["RoleName"]["Fn::Sub"]
-            for logical_id in ("ExecutionRole", "TaskRole")
-        }
-        for bootstrap_path in (path for path in templates if path.name == "bootstrap.yaml"):
-            statements = load(bootstrap_path)["Resources"]["DeployRole"]["Properties"]["Policies"][
-                0
-            ]["PolicyDocument"]["Statement"]
-            (pass_role,) = [s for s in statements if s["Action"] == "iam:PassRole"]
-            passable = {arn["Fn::Sub"].rsplit(":role/", 1)[1] for arn in pass_role["Resource"]}
-            assert passable == role_names
-            assert pass_role["Condition"]["StringEquals"]["iam:PassedToService"] == (
-                "ecs-tasks.amazonaws.com"
-            )
-
-
 def service_template(templates):
     (path,) = [path for path in templates if path.name == "service.yaml"]
     return load(path)
@@ -182,45 +162,6 @@ def test_ecr_expires_untagged_images_and_keeps_the_newest_tagged(templates):
             "countNumber": int(defaults["KeptImageCount"]),
         }
         assert untagged["rulePriority"] < tagged["rulePriority"]
-
-
-# Actions the Service Authorization Reference lists with no resource type: AWS accepts
-# only "*" for them. Everything else the deploy role does is scoped to this service.
-RESOURCE_STAR_ONLY = {
-    "ecr:GetAuthorizationToken",
-    "ecs:DescribeTaskDefinition",
-    "ecs:RegisterTaskDefinition",
-}
-
-
-def actions_of(statement: dict) -> list[str]:
-    """The statement's actions as a list, whether it names one or several."""
-    action = statement["Action"]
-    return [action] if isinstance(action, str) else action
-
-
-def test_the_deploy_role_cannot_touch_other_services_task_definitions(templates):
-    """Only "*"-only actions are granted on "*", and no ecs:DeregisterTaskDefinition at all.
-
-    The service stack keeps replaced revisions instead, so CloudFormation never deregisters
-    as the deploy role; make destroy deregisters them.
-    """
-    service = service_template(templates)["Resources"]["TaskDefinition"]
-    assert (service["DeletionPolicy"], service["UpdateReplacePolicy"]) == ("Delete", "Retain")
-    for path in (path for path in templates if path.name == "bootstrap.yaml"):
-        role = load(path)["Resources"].get("DeployRole")
-        if role is None:
-            continue
-        statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-        granted = {action for statement in statements for action in actions_of(statement)}
-        assert "ecs:DeregisterTaskDefinition" not in granted
-        unscoped = {
-            action
-            for statement in statements
-            if statement["Resource"] == "*"
-            for action in actions_of(statement)
-        }
-        assert unscoped == RESOURCE_STAR_ONLY
 
 
 # The only subject each provider's deploy role may trust: the repository's default branch.

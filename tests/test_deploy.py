@@ -31,18 +31,24 @@ do not claim it:
 - It never starts a task, so no task reads the API tokens parameter: that the
   execution role may (ssm:GetParameters on that one ARN, no kms:Decrypt for the
   AWS managed key) is visible only as the policy, which moto keeps as Python's
-  repr of the document (inline_policy reads both forms). It enforces no IAM either:
-  with the deploy role's credentials the test shows that the script does not create
-  the parameter, not that AWS would refuse it.
-- It cannot update these stacks (a second deploy with a List parameter fails
-  inside moto), so "no changes is success" and updates are not exercised here;
-  `aws cloudformation deploy --no-fail-on-empty-changeset` provides them on AWS.
+  repr of the document (inline_policy reads both forms).
+- It enforces IAM only when asked (its reset-auth call, as INITIAL_NO_AUTH_ACTION_COUNT
+  does at start), and then only by action: every request it checks names the resource
+  "*", and of conditions it evaluates StringEquals on sts:ExternalId alone. So the CI
+  test proves that the deploy role's actions are enough for what make deploy calls, and
+  that others are refused; which resources and conditions the role names, and that
+  CloudFormation may not act beyond the CloudFormation role, only the static
+  tests/test_iam.py shows (moto builds the stacks with no role at all). Nor does it
+  check a web identity token or a trust policy's Federated principal.
+- It updates these stacks only with the fixes in moto_server_patched.py, and
+  updates an ECS service and task definition in place (the revision keeps its number).
 - A failed create leaves the stack in REVIEW_IN_PROGRESS with no resource
   events, where AWS would roll back to ROLLBACK_COMPLETE with a reason per
   resource; the script prints the events either way.
 """
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -50,10 +56,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port, matrix_params, require, run
+import yaml
+from conftest import CloudFormationLoader, free_port, matrix_params, require, run
 
 HERE = Path(__file__).resolve().parent
 REGION = "us-east-1"
@@ -67,13 +75,12 @@ SCENARIOS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    """Start moto_server on a free port of 127.0.0.1 and return its URL."""
+@contextlib.contextmanager
+def moto_server(log: Path):
+    """Run moto_server on a free port of 127.0.0.1 and yield its URL."""
     require("moto_server", "moto[server,cloudformation] is in requirements-dev.txt")
     require("aws", "awscli is in requirements-dev.txt")
     port = free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
     with log.open("w") as output:
         server = subprocess.Popen(
             [
@@ -96,15 +103,22 @@ def emulator(tmp_path_factory):
             assert server.poll() is None, log.read_text()
             assert time.monotonic() < deadline, f"moto_server did not start:\n{log.read_text()}"
             time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def aws_env(emulator, tmp_path_factory):
+def emulator(tmp_path_factory):
+    """The module's moto_server, which enforces no IAM."""
+    with moto_server(tmp_path_factory.mktemp("moto") / "moto_server.log") as url:
+        yield url
+
+
+def environment_for(emulator, home: Path) -> dict:
     """The environment of `make deploy`: the emulator, dummy credentials, no user AWS config."""
-    home = tmp_path_factory.mktemp("aws-home")
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     env.update(
         AWS_ENDPOINT_URL=emulator,
@@ -118,6 +132,11 @@ def aws_env(emulator, tmp_path_factory):
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     )
     return env
+
+
+@pytest.fixture(scope="module")
+def aws_env(emulator, tmp_path_factory):
+    return environment_for(emulator, tmp_path_factory.mktemp("aws-home"))
 
 
 def aws(env, *args):
@@ -184,6 +203,12 @@ def outputs(env, stack):
     }
 
 
+def role_of(env, stack):
+    """The role CloudFormation runs a stack with, or None for the caller's own permissions."""
+    (described,) = aws(env, "cloudformation", "describe-stacks", "--stack-name", stack)["Stacks"]
+    return described.get("RoleARN")
+
+
 def parameters(env, stack):
     (described,) = aws(env, "cloudformation", "describe-stacks", "--stack-name", stack)["Stacks"]
     return {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
@@ -244,6 +269,11 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     bootstrap_status, bootstrap = outputs(aws_env, f"{name}-bootstrap")
     service_status, service = outputs(aws_env, f"{name}-service")
     assert bootstrap_status == service_status == "CREATE_COMPLETE"
+    # The stacks run with the bootstrap stack's CloudFormation role, a person's deploy too;
+    # the bootstrap stack, which creates it, with the caller's own permissions.
+    stacks = [f"{name}-service", *([f"{name}-volume"] if volume else [])]
+    assert {role_of(aws_env, stack) for stack in stacks} == {bootstrap["CloudFormationRoleArn"]}
+    assert role_of(aws_env, f"{name}-bootstrap") is None
     assert f"==> deployed: {service['ServiceUrl']}" in result.stdout
     assert service["ServiceUrl"] == f"http://{service['LoadBalancerDnsName']}"
 
@@ -418,8 +448,8 @@ def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked
 
 
 @pytest.mark.deploy
-def test_the_api_tokens_are_created_only_when_missing_and_never_by_the_deploy_role(baked, aws_env):
-    """make deploy keeps an existing parameter as it is, and as the CI deploy role creates none."""
+def test_the_api_tokens_are_created_only_when_missing(baked, aws_env):
+    """make deploy keeps an existing parameter as it is (CI's deploy: see the IAM test below)."""
     project = baked(SCENARIOS[0])
     kept = "deploy-tokens-kept"
     tokens = f"/{kept}/api-tokens"
@@ -440,58 +470,6 @@ def test_the_api_tokens_are_created_only_when_missing_and_never_by_the_deploy_ro
         "Parameters"
     ]
     assert (parameter["Value"], parameter["Version"]) == ("old-token,new-token", 1)
-
-    # CI: the bootstrap stack a person deployed, then make deploy with the deploy role's
-    # credentials (moto enforces no IAM: what shows is that the script does not try).
-    ci = "deploy-tokens-ci"
-    run(
-        "aws",
-        "cloudformation",
-        "deploy",
-        "--stack-name",
-        f"{ci}-bootstrap",
-        "--template-file",
-        "infra/bootstrap.yaml",
-        "--capabilities",
-        "CAPABILITY_NAMED_IAM",
-        "--parameter-overrides",
-        f"ServiceName={ci}",
-        "CiProvider=github",
-        "RepositoryPath=acme/orders-service",
-        cwd=project,
-        env=aws_env,
-    )
-    _, bootstrap = outputs(aws_env, f"{ci}-bootstrap")
-    credentials = aws(
-        aws_env,
-        "sts",
-        "assume-role",
-        "--role-arn",
-        bootstrap["DeployRoleArn"],
-        "--role-session-name",
-        "github-deploy",
-    )["Credentials"]
-    as_deploy_role = {
-        **aws_env,
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
-    vpc, subnets = network(aws_env, 30)
-    result = make(
-        project,
-        as_deploy_role,
-        "deploy",
-        SERVICE_NAME=ci,
-        IMAGE_URI=IMAGE,
-        VPC_ID=vpc,
-        SUBNET_IDS=",".join(subnets),
-    )
-    assert f"==> API tokens: SSM parameter /{ci}/api-tokens\n    running as the deploy role" in (
-        result.stdout
-    )
-    missing = aws(aws_env, "ssm", "get-parameters", "--names", f"/{ci}/api-tokens")
-    assert missing["Parameters"] == []
 
 
 @pytest.mark.deploy
@@ -582,3 +560,160 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     file_system = storage["FileSystemId"]
     assert aws(aws_env, "efs", "describe-file-systems", "--file-system-id", file_system)
     assert f"aws efs delete-file-system --file-system-id {file_system}" in result.stdout
+
+
+def enforce_iam(emulator) -> None:
+    """From now on moto checks every request's credentials and actions."""
+    # As text: a form body would leave moto's request.data empty.
+    request = urllib.request.Request(
+        f"{emulator}/moto-api/reset-auth", data=b"0", headers={"Content-Type": "text/plain"}
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+
+
+def deploy_role_actions_on_any_resource(project) -> dict:
+    """The deploy role's policy as moto can enforce it: its Allow actions, on "*".
+
+    moto checks a request's action against a statement's, but names every resource "*",
+    which no ARN in the role's statements matches; its Deny of the bootstrap stack would
+    deny everything on "*" and is left out, as are the conditions (tests/test_iam.py
+    checks those).
+    """
+    template = yaml.load((project / "infra/bootstrap.yaml").read_text(), CloudFormationLoader)
+    (policy,) = template["Resources"]["DeployRole"]["Properties"]["Policies"]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": statement["Action"], "Resource": "*"}
+            for statement in policy["PolicyDocument"]["Statement"]
+            if statement["Effect"] == "Allow"
+        ],
+    }
+
+
+def credentials_env(env, credentials) -> dict:
+    return {
+        **env,
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials.get("SessionToken", ""),
+    }
+
+
+@pytest.mark.deploy
+def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(baked, tmp_path):
+    """As the CI role, with IAM enforced: make deploy updates the service stack, and no more."""
+    project = baked(SCENARIOS[0])
+    name = "deploy-ci"
+    with moto_server(tmp_path / "moto_server.log") as url:
+        person = environment_for(url, tmp_path)
+        # A person's first deploy: the bootstrap stack with both roles, then the service.
+        vpc, subnets = network(person, 40)
+        make(
+            project,
+            person,
+            "deploy",
+            SERVICE_NAME=name,
+            IMAGE_URI=f"{IMAGE}-first",
+            VPC_ID=vpc,
+            SUBNET_IDS=",".join(subnets),
+            REPOSITORY_PATH="acme/orders-service",
+        )
+        _, bootstrap = outputs(person, f"{name}-bootstrap")
+        role_name = bootstrap["DeployRoleArn"].rsplit("/", 1)[1]
+        # moto keeps the stack's policy as Python's repr, which its own checks cannot read.
+        aws(
+            person,
+            "iam",
+            "put-role-policy",
+            "--role-name",
+            role_name,
+            "--policy-name",
+            "deploy-service",
+            "--policy-document",
+            json.dumps(deploy_role_actions_on_any_resource(project)),
+        )
+        # CI's credentials, as the deploy job gets them (moto checks no token), and a
+        # person's for the checks below, both before moto starts enforcing.
+        ci = credentials_env(
+            person,
+            aws(
+                person,
+                "sts",
+                "assume-role-with-web-identity",
+                "--role-arn",
+                bootstrap["DeployRoleArn"],
+                "--role-session-name",
+                "github-deploy",
+                "--web-identity-token",
+                "token-moto-does-not-check",
+            )["Credentials"],
+        )
+        aws(person, "iam", "create-user", "--user-name", "person")
+        aws(
+            person,
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "person",
+            "--policy-name",
+            "administrator",
+            "--policy-document",
+            json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                }
+            ),
+        )
+        person = credentials_env(
+            person, aws(person, "iam", "create-access-key", "--user-name", "person")["AccessKey"]
+        )
+        enforce_iam(url)
+
+        # An infrastructure change (a desired count) and a new image, from CI.
+        result = make(
+            project,
+            ci,
+            "deploy",
+            SERVICE_NAME=name,
+            IMAGE_URI=f"{IMAGE}-second",
+            SERVICE_PARAMETERS="DesiredCount=3",
+        )
+        assert f"deploying as arn:aws:sts::123456789012:assumed-role/{role_name}/" in result.stdout
+        assert "running as its deploy role: using it as it is" in result.stdout
+        assert "network: as in the last deploy" in result.stdout
+        status, _ = outputs(person, f"{name}-service")
+        assert status == "UPDATE_COMPLETE"
+        assert role_of(person, f"{name}-service") == bootstrap["CloudFormationRoleArn"]
+        assert parameters(person, f"{name}-service")["ImageUri"] == f"{IMAGE}-second"
+        (ecs_service,) = aws(
+            person, "ecs", "describe-services", "--cluster", name, "--services", name
+        )["services"]
+        assert ecs_service["desiredCount"] == 3
+
+        # moto enforces: what the role lacks is refused, e.g. writing the API tokens.
+        refused = run(
+            "aws",
+            "ssm",
+            "put-parameter",
+            "--name",
+            f"/{name}/api-tokens",
+            "--type",
+            "SecureString",
+            "--value",
+            "x",
+            "--overwrite",
+            env=ci,
+            expect=None,
+        )
+        assert refused.returncode != 0 and "AccessDenied" in refused.stderr, refused.stderr
+
+        # Without the API tokens, CI stops and names the deploy that creates them.
+        aws(person, "ssm", "delete-parameter", "--name", f"/{name}/api-tokens")
+        stopped = make(project, ci, "deploy", expect=None, SERVICE_NAME=name, IMAGE_URI=IMAGE)
+        assert stopped.returncode != 0
+        missing = f"SSM parameter /{name}/api-tokens does not exist, and the deploy role"
+        assert f"{missing} may not create it." in stopped.stderr
+        assert "Create it with your own AWS credentials: make deploy" in stopped.stderr

@@ -11,6 +11,9 @@
 #   AWS_REGION       default {{ cookiecutter.aws_region }}; AWS_ENDPOINT_URL points the AWS CLI at an emulator
 #   CI_PROVIDER, REPOSITORY_PATH, DEFAULT_BRANCH, OIDC_PROVIDER_ARN
 #                    the deploy role of the bootstrap stack (docs/deployment.md, "Deploying from CI")
+#
+# The service and volume stacks run with the bootstrap stack's CloudFormation role, whoever
+# deploys; CI, as the deploy role, uses the bootstrap stack as it is.
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
@@ -22,8 +25,10 @@ SUBNET_IDS="${SUBNET_IDS:-}"
 CERTIFICATE_ARN="${CERTIFICATE_ARN:-}"
 SERVICE_PARAMETERS="${SERVICE_PARAMETERS:-}"
 VOLUME_TEMPLATE=infra/volume.yaml
-# Set by deploy_bootstrap: true as the CI deploy role, which may change the service stack only.
+# Set by deploy_bootstrap: true as the CI deploy role, which may not change the bootstrap stack.
 AS_DEPLOY_ROLE=false
+# Set by deploy_bootstrap: the role CloudFormation runs the service and volume stacks with.
+STACK_ROLE_ARN=""
 # Set by ensure_api_tokens while it writes a new token; removed on exit.
 TOKEN_FILE=""
 # The volume stack's outputs, as service stack parameters (empty without a volume).
@@ -42,16 +47,20 @@ fail_stack() {
 }
 
 # `aws cloudformation deploy` waits for the stack; an empty change set is success.
+# ROLE is the CloudFormation role to run the stack with, or "" for the caller's own permissions.
 deploy_stack() {
-  local stack="$1" template="$2"
-  shift 2
+  local stack="$1" template="$2" role="$3"
+  shift 3
+  local with_role=()
+  [[ -z "$role" ]] || with_role=(--role-arn "$role")
   if [[ "$(stack_status "$stack")" == ROLLBACK_COMPLETE ]]; then
     # A first create that failed leaves a stack that can only be deleted; it holds nothing.
     note "deleting $stack, left in ROLLBACK_COMPLETE by a failed first attempt"
-    aws cloudformation delete-stack --stack-name "$stack"
+    aws cloudformation delete-stack --stack-name "$stack" ${with_role[@]+"${with_role[@]}"}
     aws cloudformation wait stack-delete-complete --stack-name "$stack" || fail_stack "$stack"
   fi
   aws cloudformation deploy --stack-name "$stack" --template-file "$template" \
+    ${with_role[@]+"${with_role[@]}"} \
     --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
     --parameter-overrides "$@" || fail_stack "$stack"
 }
@@ -81,8 +90,16 @@ repository_path() {
   printf '%s' "$url"
 }
 
+# The CloudFormation role of the service and volume stacks, from the bootstrap stack.
+read_stack_role() {
+  STACK_ROLE_ARN="$(stack_output "$BOOTSTRAP_STACK" CloudFormationRoleArn)"
+  [[ "$STACK_ROLE_ARN" == arn:*:role/* ]] ||
+    die "stack $BOOTSTRAP_STACK has no CloudFormationRoleArn output: it predates the CloudFormation role." \
+      "Update it with your own AWS credentials (not CI's): make deploy"
+}
+
 deploy_bootstrap() {
-  step "bootstrap stack $BOOTSTRAP_STACK (ECR repository, deploy role)"
+  step "bootstrap stack $BOOTSTRAP_STACK (ECR repository, CloudFormation and deploy roles)"
   local status role_arn
   status="$(stack_status "$BOOTSTRAP_STACK")"
   if [[ "$status" != NONE ]]; then
@@ -91,6 +108,7 @@ deploy_bootstrap() {
     if [[ "$role_arn" == arn:*:role/* && "$CALLER_ARN" == *":assumed-role/${role_arn##*/}/"* ]]; then
       AS_DEPLOY_ROLE=true
       note "running as its deploy role: using it as it is"
+      read_stack_role
       return
     fi
   fi
@@ -116,7 +134,9 @@ deploy_bootstrap() {
   [[ -z "$branch" ]] || params+=("DefaultBranch=$branch")
   [[ -z "${OIDC_PROVIDER_ARN:-}" ]] || params+=("OidcProviderArn=$OIDC_PROVIDER_ARN")
 
-  deploy_stack "$BOOTSTRAP_STACK" infra/bootstrap.yaml "${params[@]}"
+  # The stack that creates the CloudFormation role runs with the caller's own permissions.
+  deploy_stack "$BOOTSTRAP_STACK" infra/bootstrap.yaml "" "${params[@]}"
+  read_stack_role
 }
 
 build_image() {
@@ -189,16 +209,9 @@ choose_network() {
 deploy_volume() {
   [[ -f "$VOLUME_TEMPLATE" ]] || return 0
   step "volume stack $VOLUME_STACK (EFS file system for /data)"
-  if [[ "$AS_DEPLOY_ROLE" == true ]]; then
-    [[ "$(stack_status "$VOLUME_STACK")" != NONE ]] ||
-      die "stack $VOLUME_STACK does not exist, and the deploy role may not create it." \
-        "Run the first deploy with your own AWS credentials: make deploy"
-    note "running as the deploy role: using it as it is"
-  else
-    local params=("ServiceName=$SERVICE_NAME")
-    [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
-    deploy_stack "$VOLUME_STACK" "$VOLUME_TEMPLATE" "${params[@]}"
-  fi
+  local params=("ServiceName=$SERVICE_NAME")
+  [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
+  deploy_stack "$VOLUME_STACK" "$VOLUME_TEMPLATE" "$STACK_ROLE_ARN" "${params[@]}"
   local output
   for output in FileSystemId AccessPointId FileSystemSecurityGroupId; do
     VOLUME_PARAMETERS+=("$output=$(stack_output "$VOLUME_STACK" "$output")")
@@ -206,14 +219,12 @@ deploy_volume() {
 }
 
 # The bearer tokens the task reads into API_TOKENS: an SSM SecureString, which
-# CloudFormation cannot create. Created once, with a random token; never changed here.
+# CloudFormation cannot create. Created once, with a random token, by a person's deploy;
+# never changed here. CI may only see that it exists: writing a secret is no part of
+# deploying, and without the parameter the new tasks could not start.
 ensure_api_tokens() {
   local name="/$SERVICE_NAME/api-tokens"
   step "API tokens: SSM parameter $name"
-  if [[ "$AS_DEPLOY_ROLE" == true ]]; then
-    note "running as the deploy role: using it as it is"
-    return
-  fi
   local found
   found="$(aws ssm describe-parameters --parameter-filters "Key=Name,Option=Equals,Values=$name" \
     --query 'length(Parameters)' --output text)"
@@ -221,6 +232,9 @@ ensure_api_tokens() {
     note "exists: kept as it is"
     return
   fi
+  [[ "$AS_DEPLOY_ROLE" != true ]] ||
+    die "SSM parameter $name does not exist, and the deploy role may not create it." \
+      "Create it with your own AWS credentials: make deploy"
   # Through a private file rather than the command line, where ps would show the token.
   TOKEN_FILE="$(umask 077 && mktemp)"
   trap 'rm -f "$TOKEN_FILE"' EXIT
@@ -243,7 +257,7 @@ deploy_service() {
   read -r -a extra <<<"$SERVICE_PARAMETERS"
   # The ${a[@]+...} form: bash 3.2 (macOS) treats an empty array as unset under set -u.
   params+=(${extra[@]+"${extra[@]}"})
-  deploy_stack "$SERVICE_STACK" infra/service.yaml "${params[@]}"
+  deploy_stack "$SERVICE_STACK" infra/service.yaml "$STACK_ROLE_ARN" "${params[@]}"
 }
 
 # CloudFormation returns once the ECS service is steady: the new tasks passed their

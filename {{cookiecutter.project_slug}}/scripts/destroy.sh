@@ -48,7 +48,7 @@ allow_load_balancer_deletion() {
 }
 
 # The service stack keeps replaced task definition revisions (UpdateReplacePolicy:
-# Retain), so that the CI deploy role needs no ecs:DeregisterTaskDefinition.
+# Retain), so that a service can be rolled back to one; they go here.
 deregister_task_definitions() {
   step "deregistering the task definition revisions of $SERVICE_NAME"
   local arns arn
@@ -65,14 +65,17 @@ deregister_task_definitions() {
   done
 }
 
+# ROLE is the CloudFormation role the stack runs with, or "" for the caller's own permissions.
 delete_stack() {
-  local stack="$1"
+  local stack="$1" role="$2"
   step "deleting stack $stack"
   if [[ "$(stack_status "$stack")" == NONE ]]; then
     note "not found: nothing to delete"
     return
   fi
-  aws cloudformation delete-stack --stack-name "$stack"
+  local with_role=()
+  [[ -z "$role" || "$role" == None ]] || with_role=(--role-arn "$role")
+  aws cloudformation delete-stack --stack-name "$stack" ${with_role[@]+"${with_role[@]}"}
   if ! aws cloudformation wait stack-delete-complete --stack-name "$stack"; then
     printf '\nERROR: deleting stack %s failed. Its latest events:\n' "$stack" >&2
     print_stack_events "$stack" 15 || true
@@ -81,7 +84,8 @@ delete_stack() {
   note "deleted"
 }
 
-# In this order: the service mounts the volume and pushes to the bootstrap stack's repository.
+# In this order: the service mounts the volume, and the bootstrap stack holds the
+# repository the service pulls from and the role both stacks run with.
 STACKS=("$SERVICE_STACK" "$VOLUME_STACK" "$BOOTSTRAP_STACK")
 
 check_tools
@@ -94,10 +98,13 @@ API_TOKENS_PARAMETER="/$SERVICE_NAME/api-tokens"
 TOKENS_FOUND="$(aws ssm describe-parameters \
   --parameter-filters "Key=Name,Option=Equals,Values=$API_TOKENS_PARAMETER" \
   --query 'length(Parameters)' --output text)"
+# The service and volume stacks are deleted through the role they run with; the
+# bootstrap stack, which holds that role, last and with the caller's own permissions.
+STACK_ROLE_ARN="$(output_or_none "$BOOTSTRAP_STACK" CloudFormationRoleArn)"
 allow_load_balancer_deletion
-for stack in "${STACKS[@]}"; do
-  delete_stack "$stack"
-done
+delete_stack "$SERVICE_STACK" "$STACK_ROLE_ARN"
+delete_stack "$VOLUME_STACK" "$STACK_ROLE_ARN"
+delete_stack "$BOOTSTRAP_STACK" ""
 deregister_task_definitions
 
 step "done; kept on purpose, delete by hand when no longer needed:"

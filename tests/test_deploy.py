@@ -602,10 +602,13 @@ def credentials_env(env, credentials) -> dict:
 
 
 @pytest.mark.deploy
-def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(baked, tmp_path):
+@pytest.mark.parametrize("options", matrix_params(SCENARIOS))
+def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(
+    options, baked, tmp_path
+):
     """As the CI role, with IAM enforced: make deploy updates the service stack, and no more."""
-    project = baked(SCENARIOS[0])
-    name = "deploy-ci"
+    project = baked(options)
+    name = f"ci-{options['ci_provider']}"
     with moto_server(tmp_path / "moto_server.log") as url:
         person = environment_for(url, tmp_path)
         # A person's first deploy: the bootstrap stack with both roles, then the service.
@@ -684,6 +687,10 @@ def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(
         assert f"deploying as arn:aws:sts::123456789012:assumed-role/{role_name}/" in result.stdout
         assert "running as its deploy role: using it as it is" in result.stdout
         assert "network: as in the last deploy" in result.stdout
+        if options["use_volume"]:
+            # The volume stack through the CloudFormation role too; unchanged is success.
+            assert f"No changes to deploy. Stack {name}-volume is up to date" in result.stdout
+            assert role_of(person, f"{name}-volume") == bootstrap["CloudFormationRoleArn"]
         status, _ = outputs(person, f"{name}-service")
         assert status == "UPDATE_COMPLETE"
         assert role_of(person, f"{name}-service") == bootstrap["CloudFormationRoleArn"]

@@ -16,6 +16,7 @@ from conftest import (
     CI_FILES,
     MATRIX,
     OPTIONS,
+    PROJECT_TEMPLATE,
     TEMPLATE,
     distinct_files,
     matrix_params,
@@ -233,6 +234,11 @@ def test_gitlab_deploy_uses_oidc_from_the_default_branch_only(baked, options):
         assert re.fullmatch(r"[\w./-]+:\d[\w.-]*", image), f"{image} is not pinned to a version tag"
 
 
+# make as a command (a line's first word, a run: step's, or after ; && ||), not a package
+# named in apk add.
+MAKE_TARGET = re.compile(r"(?:^\s*(?:-\s+)?(?:run:\s+)?|[;&|]\s*)make ([a-z][a-z-]*)", re.MULTILINE)
+
+
 @pytest.mark.parametrize("options", matrix_params(WITH_CI))
 def test_ci_runs_the_make_targets_people_run(baked, options):
     """CI calls lint, test, image and deploy, and only targets the generated Makefile defines."""
@@ -245,6 +251,67 @@ def test_ci_runs_the_make_targets_people_run(baked, options):
             for line in (project / name).read_text().splitlines()
             if not line.lstrip().startswith("#")
         ]
-        called |= set(re.findall(r"\bmake ([a-z][a-z-]*)", "\n".join(commands)))
+        called |= set(MAKE_TARGET.findall("\n".join(commands)))
     assert {"lint", "test", "image", "deploy"} <= called
     assert called <= defined, f"CI calls undefined targets: {sorted(called - defined)}"
+
+
+def shell_commands(script: str) -> list[str]:
+    """The script's lines with backslash continuations joined, comments left out."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    return [line.strip() for line in joined.splitlines() if not line.lstrip().startswith("#")]
+
+
+def test_the_pushed_image_carries_an_sbom_and_max_mode_provenance():
+    """push_image.sh builds with buildx, --sbom=true --provenance=mode=max, pushing to ECR."""
+    script = (PROJECT_TEMPLATE / "scripts" / "push_image.sh").read_text()
+    (arguments,) = re.findall(r"^BUILD_ARGS=\((.*?)\)$", script, re.MULTILINE | re.DOTALL)
+    (build,) = [c for c in shell_commands(script) if c.startswith("docker buildx build ")]
+    flags = build.replace('"${BUILD_ARGS[@]}"', " ".join(shell_commands(arguments))).split()
+    assert {"--sbom=true", "--provenance=mode=max"} <= set(flags), build
+    assert flags[flags.index("--platform") + 1] == "linux/amd64"
+    # Pushed by the builder, in the attestation format ECR accepts (moby/buildkit#5747).
+    assert flags[flags.index("--output") + 1] == "type=registry,oci-artifact=false"
+    # In CI a builder that cannot attach them is an error, never a silent push without.
+    assert 'elif [[ "${CI:-}" == true ]]; then\n  die ' in script
+
+
+BUILDKIT_IMAGE = re.compile(r"image=(moby/buildkit:v\d+\.\d+\.\d+)\b")
+
+
+@pytest.mark.parametrize("options", matrix_params(GITHUB))
+def test_github_deploys_with_a_builder_that_attaches_attestations(baked, options):
+    """The deploy job sets up a docker-container builder, BuildKit pinned, before make deploy."""
+    steps = load_github(baked(options), "deploy.yml")["jobs"]["deploy"]["steps"]
+    names = [step.get("uses", step.get("run", "")) for step in steps]
+    (setup,) = [i for i, name in enumerate(names) if name.startswith("docker/setup-buildx-action@")]
+    assert setup < names.index("make deploy")
+    settings = steps[setup].get("with", {})
+    assert settings.get("driver", "docker-container") == "docker-container"
+    assert BUILDKIT_IMAGE.fullmatch(settings["driver-opts"])
+    assert settings["cache-binary"] is False
+
+
+@pytest.mark.parametrize("options", matrix_params(GITLAB))
+def test_gitlab_deploys_with_a_builder_that_attaches_attestations(baked, options):
+    """The deploy job creates and uses a docker-container builder, BuildKit pinned."""
+    deploy = yaml.safe_load((baked(options) / ".gitlab-ci.yml").read_text())["deploy"]
+    (create,) = [line for line in deploy["before_script"] if "docker buildx create" in line]
+    flags = create.split()
+    assert "--use" in flags
+    assert flags[flags.index("--driver") + 1] == "docker-container"
+    assert BUILDKIT_IMAGE.fullmatch(flags[flags.index("--driver-opt") + 1])
+    assert deploy["script"] == ["make deploy"]
+
+
+def test_both_providers_pin_the_same_buildkit():
+    """GitHub and GitLab build with one BuildKit release, so their provenance is alike."""
+    pins = {
+        path.name: BUILDKIT_IMAGE.findall(path.read_text())
+        for path in (
+            PROJECT_TEMPLATE / ".github" / "workflows" / "deploy.yml",
+            PROJECT_TEMPLATE / ".gitlab-ci.yml",
+        )
+    }
+    assert all(len(found) == 1 for found in pins.values()), pins
+    assert len({found[0] for found in pins.values()}) == 1, pins

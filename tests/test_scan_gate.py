@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import test_deploy
 from conftest import run
 from fake_ecr import (
     OCI_INDEX,
@@ -27,6 +28,11 @@ from fake_ecr import (
     scan,
     serve,
 )
+from test_deploy import SCENARIOS, aws, make, network, outputs
+
+# The deploy tier's moto_server and the environment of make deploy, as test_deploy.py has them.
+emulator = test_deploy.emulator
+aws_env = test_deploy.aws_env
 
 REPOSITORY = "orders-service"
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -262,3 +268,85 @@ def test_an_index_without_linux_amd64_is_refused(ecr, gate):
     result = gate(expect=1)
     assert "has no linux/amd64 image" in result.stderr
     assert ecr.scanned_digests("DescribeImageScanFindings") == []
+
+
+@pytest.mark.deploy
+def test_make_deploy_stops_at_the_gate_before_the_service_stack(baked, aws_env):
+    """On moto, as CI's deploy role: a finding at SCAN_FAIL_SEVERITY stops before the service.
+
+    moto scans nothing on push (so the gate starts the scan) and answers every scan with
+    one HIGH finding, CVE-9999-9999 in its package moto_fake 9.9.9. The bootstrap stack is
+    a person's, as in CI (moto cannot deploy a stack a second time: "No updates").
+    """
+    project = baked(SCENARIOS[0])
+    name = "gate-stops"
+    run(
+        "aws",
+        "cloudformation",
+        "deploy",
+        "--stack-name",
+        f"{name}-bootstrap",
+        "--template-file",
+        "infra/bootstrap.yaml",
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+        "--parameter-overrides",
+        f"ServiceName={name}",
+        "CiProvider=github",
+        "RepositoryPath=acme/orders-service",
+        cwd=project,
+        env=aws_env,
+    )
+    _, bootstrap = outputs(aws_env, f"{name}-bootstrap")
+    # What BuildKit pushes: the image and its attestation manifest by digest, then the index.
+    pushed = [
+        aws(aws_env, "ecr", "put-image", "--repository-name", name, "--image-manifest", manifest)
+        for manifest in (image_manifest("app"), image_manifest("in-toto attestations"))
+    ]
+    platform, attestation = (put["image"]["imageId"]["imageDigest"] for put in pushed)
+    index = attested_index(platform, attestation)
+    aws(aws_env, "ecr", "put-image", "--repository-name", name, "--image-manifest", index,
+        "--image-tag", TAG)  # fmt: skip
+    credentials = aws(
+        aws_env,
+        "sts",
+        "assume-role",
+        "--role-arn",
+        bootstrap["DeployRoleArn"],
+        "--role-session-name",
+        "github-deploy",
+    )["Credentials"]
+    as_deploy_role = {
+        **aws_env,
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+    image_uri = f"{bootstrap['RepositoryUri']}:{TAG}"
+    vpc, subnets = network(aws_env, 40)
+    variables = {
+        "SERVICE_NAME": name,
+        "IMAGE_URI": image_uri,
+        "VPC_ID": vpc,
+        "SUBNET_IDS": ",".join(subnets),
+    }
+
+    blocked = make(
+        project, as_deploy_role, "deploy", expect=None, SCAN_FAIL_SEVERITY="HIGH", **variables
+    )
+    assert blocked.returncode != 0
+    assert f"its linux/amd64 image, the one scanned and run: {platform}" in blocked.stdout
+    assert f"ECR has not scanned {platform}: starting a scan" in blocked.stdout
+    assert "HIGH\tCVE-9999-9999\tmoto_fake\t9.9.9" in blocked.stderr
+    assert "==> service stack" not in blocked.stdout
+    stacks = aws(aws_env, "cloudformation", "list-stacks")["StackSummaries"]
+    assert f"{name}-service" not in {stack["StackName"] for stack in stacks}
+
+    # CRITICAL, the default, lets a HIGH finding through. The task names the index by its
+    # tag, which is immutable: ECS resolves it to the index whose linux/amd64 image was scanned.
+    result = make(project, as_deploy_role, "deploy", **variables)
+    assert "scan COMPLETE: 1 findings, none of severity CRITICAL or above" in result.stdout
+    _, service = outputs(aws_env, f"{name}-service")
+    definition = service["TaskDefinitionArn"]
+    task = aws(aws_env, "ecs", "describe-task-definition", "--task-definition", definition)
+    assert task["taskDefinition"]["containerDefinitions"][0]["image"] == image_uri

@@ -6,7 +6,9 @@ shares the file.
 """
 
 import json
+import os
 import re
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from conftest import (
     PROJECT_TEMPLATE,
     TEMPLATE,
     distinct_files,
+    docker_engine_available,
     matrix_params,
     require,
     run,
@@ -272,8 +275,32 @@ def test_the_pushed_image_carries_an_sbom_and_max_mode_provenance():
     assert flags[flags.index("--platform") + 1] == "linux/amd64"
     # Pushed by the builder, in the attestation format ECR accepts (moby/buildkit#5747).
     assert flags[flags.index("--output") + 1] == "type=registry,oci-artifact=false"
-    # In CI a builder that cannot attach them is an error, never a silent push without.
-    assert 'elif [[ "${CI:-}" == true ]]; then\n  die ' in script
+
+
+@pytest.mark.container
+def test_ci_refuses_a_builder_that_cannot_attach_attestations(baked, tmp_path):
+    """CI=true with Docker's docker driver: push_image.sh stops before it logs in or builds."""
+    if not docker_engine_available():
+        pytest.skip("no Docker engine")
+    driver = re.search(r"^Driver:\s+(\S+)", run("docker", "buildx", "inspect").stdout, re.M)
+    store = run("docker", "info", "--format", "{{json .DriverStatus}}").stdout
+    if not driver or driver[1] != "docker" or "io.containerd.snapshotter" in store:
+        pytest.skip("this engine's builder can attach attestations: nothing to refuse")
+    project = tmp_path / "project"
+    shutil.copytree(baked(GITHUB[0]), project)
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "First commit"]):
+        run("git", "-c", "user.name=t", "-c", "user.email=t@example.com", *command, cwd=project)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-service:refused"
+    result = run(
+        "scripts/push_image.sh", image, cwd=project, env={**os.environ, "CI": "true"}, expect=1
+    )
+    assert (
+        "ERROR: the buildx builder (driver: docker) cannot attach the SBOM and provenance CI "
+        "must push." in result.stderr
+    )
+    assert "docker buildx create --use --driver docker-container" in result.stderr
+    assert result.stdout == ""  # neither logged in nor built
+    assert run("docker", "image", "inspect", image, expect=None).returncode != 0
 
 
 BUILDKIT_IMAGE = re.compile(r"image=(moby/buildkit:v\d+\.\d+\.\d+)\b")

@@ -63,12 +63,13 @@ push_without_attestations() {
 }
 
 driver="$(builder_driver)"
-log_in
 if attaches_attestations "$driver"; then
+  log_in
   push_with_attestations
 elif [[ "${CI:-}" == true ]]; then
   die "the buildx builder (driver: ${driver:-none}) cannot attach the SBOM and provenance CI must push." \
     "Set up a docker-container builder before make deploy: docker buildx create --use --driver docker-container"
 else
+  log_in
   push_without_attestations "${driver:-legacy}"
 fi

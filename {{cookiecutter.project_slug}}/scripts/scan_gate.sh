@@ -137,7 +137,10 @@ read_scan_status
 if [[ "$STATUS" == NONE ]]; then
   # Scan on push was off when the image was pushed, or the registry's scanning rules skip it.
   note "ECR has not scanned $DIGEST: starting a scan"
-  aws ecr start-image-scan --repository-name "$REPOSITORY" --image-id "imageDigest=$DIGEST" >/dev/null
+  aws ecr start-image-scan --repository-name "$REPOSITORY" --image-id "imageDigest=$DIGEST" >/dev/null ||
+    die "could not start a scan of $DIGEST (the AWS CLI's error is above)." \
+      "The deploy role needs ecr:StartImageScan on the repository, or turn scan on push back on:" \
+      "aws ecr put-image-scanning-configuration --repository-name $REPOSITORY --image-scanning-configuration scanOnPush=true"
   STATUS=IN_PROGRESS
 fi
 if [[ "$STATUS" == IN_PROGRESS || "$STATUS" == PENDING ]]; then

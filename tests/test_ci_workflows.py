@@ -1,4 +1,5 @@
-"""CI files: each provider gets its own, schema-valid, zizmor clean, SHA-pinned, free of AWS keys.
+"""CI files: each provider gets its own, schema-valid, zizmor clean, SHA-pinned, free of AWS keys;
+CI deploys push each image with an SBOM and max-mode provenance, from a builder that can.
 
 Many combinations render byte-identical CI files, so the linters run once per
 distinct file (by content hash) and a failure names every combination that

@@ -1,4 +1,5 @@
-"""CI files: each provider gets its own, schema-valid, zizmor clean, SHA-pinned, free of AWS keys.
+"""CI files: each provider gets its own, schema-valid, zizmor clean, SHA-pinned, free of AWS keys;
+CI deploys push each image with an SBOM and max-mode provenance, from a builder that can.
 
 Many combinations render byte-identical CI files, so the linters run once per
 distinct file (by content hash) and a failure names every combination that
@@ -6,7 +7,9 @@ shares the file.
 """
 
 import json
+import os
 import re
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,8 +19,10 @@ from conftest import (
     CI_FILES,
     MATRIX,
     OPTIONS,
+    PROJECT_TEMPLATE,
     TEMPLATE,
     distinct_files,
+    docker_engine_available,
     matrix_params,
     require,
     run,
@@ -233,6 +238,11 @@ def test_gitlab_deploy_uses_oidc_from_the_default_branch_only(baked, options):
         assert re.fullmatch(r"[\w./-]+:\d[\w.-]*", image), f"{image} is not pinned to a version tag"
 
 
+# make as a command (a line's first word, a run: step's, or after ; && ||), not a package
+# named in apk add.
+MAKE_TARGET = re.compile(r"(?:^\s*(?:-\s+)?(?:run:\s+)?|[;&|]\s*)make ([a-z][a-z-]*)", re.MULTILINE)
+
+
 @pytest.mark.parametrize("options", matrix_params(WITH_CI))
 def test_ci_runs_the_make_targets_people_run(baked, options):
     """CI calls lint, test, image and deploy, and only targets the generated Makefile defines."""
@@ -245,6 +255,91 @@ def test_ci_runs_the_make_targets_people_run(baked, options):
             for line in (project / name).read_text().splitlines()
             if not line.lstrip().startswith("#")
         ]
-        called |= set(re.findall(r"\bmake ([a-z][a-z-]*)", "\n".join(commands)))
+        called |= set(MAKE_TARGET.findall("\n".join(commands)))
     assert {"lint", "test", "image", "deploy"} <= called
     assert called <= defined, f"CI calls undefined targets: {sorted(called - defined)}"
+
+
+def shell_commands(script: str) -> list[str]:
+    """The script's lines with backslash continuations joined, comments left out."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    return [line.strip() for line in joined.splitlines() if not line.lstrip().startswith("#")]
+
+
+def test_the_pushed_image_carries_an_sbom_and_max_mode_provenance():
+    """push_image.sh builds with buildx, --sbom=true --provenance=mode=max, pushing to ECR."""
+    script = (PROJECT_TEMPLATE / "scripts" / "push_image.sh").read_text()
+    (arguments,) = re.findall(r"^BUILD_ARGS=\((.*?)\)$", script, re.MULTILINE | re.DOTALL)
+    (build,) = [c for c in shell_commands(script) if c.startswith("docker buildx build ")]
+    flags = build.replace('"${BUILD_ARGS[@]}"', " ".join(shell_commands(arguments))).split()
+    assert {"--sbom=true", "--provenance=mode=max"} <= set(flags), build
+    assert flags[flags.index("--platform") + 1] == "linux/amd64"
+    # Pushed by the builder, in the attestation format ECR accepts (moby/buildkit#5747).
+    assert flags[flags.index("--output") + 1] == "type=registry,oci-artifact=false"
+
+
+@pytest.mark.container
+def test_ci_refuses_a_builder_that_cannot_attach_attestations(baked, tmp_path):
+    """CI=true with Docker's docker driver: push_image.sh stops before it logs in or builds."""
+    if not docker_engine_available():
+        pytest.skip("no Docker engine")
+    driver = re.search(r"^Driver:\s+(\S+)", run("docker", "buildx", "inspect").stdout, re.M)
+    store = run("docker", "info", "--format", "{{json .DriverStatus}}").stdout
+    if not driver or driver[1] != "docker" or "io.containerd.snapshotter" in store:
+        pytest.skip("this engine's builder can attach attestations: nothing to refuse")
+    project = tmp_path / "project"
+    shutil.copytree(baked(GITHUB[0]), project)
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "First commit"]):
+        run("git", "-c", "user.name=t", "-c", "user.email=t@example.com", *command, cwd=project)
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-service:refused"
+    result = run(
+        "scripts/push_image.sh", image, cwd=project, env={**os.environ, "CI": "true"}, expect=1
+    )
+    assert (
+        "ERROR: the buildx builder (driver: docker) cannot attach the SBOM and provenance CI "
+        "must push." in result.stderr
+    )
+    assert "docker buildx create --use --driver docker-container" in result.stderr
+    assert result.stdout == ""  # neither logged in nor built
+    assert run("docker", "image", "inspect", image, expect=None).returncode != 0
+
+
+BUILDKIT_IMAGE = re.compile(r"image=(moby/buildkit:v\d+\.\d+\.\d+)\b")
+
+
+@pytest.mark.parametrize("options", matrix_params(GITHUB))
+def test_github_deploys_with_a_builder_that_attaches_attestations(baked, options):
+    """The deploy job sets up a docker-container builder, BuildKit pinned, before make deploy."""
+    steps = load_github(baked(options), "deploy.yml")["jobs"]["deploy"]["steps"]
+    names = [step.get("uses", step.get("run", "")) for step in steps]
+    (setup,) = [i for i, name in enumerate(names) if name.startswith("docker/setup-buildx-action@")]
+    assert setup < names.index("make deploy")
+    settings = steps[setup].get("with", {})
+    assert settings.get("driver", "docker-container") == "docker-container"
+    assert BUILDKIT_IMAGE.fullmatch(settings["driver-opts"])
+    assert settings["cache-binary"] is False
+
+
+@pytest.mark.parametrize("options", matrix_params(GITLAB))
+def test_gitlab_deploys_with_a_builder_that_attaches_attestations(baked, options):
+    """The deploy job creates and uses a docker-container builder, BuildKit pinned."""
+    deploy = yaml.safe_load((baked(options) / ".gitlab-ci.yml").read_text())["deploy"]
+    (create,) = [line for line in deploy["before_script"] if "docker buildx create" in line]
+    flags = create.split()
+    assert "--use" in flags
+    assert flags[flags.index("--driver") + 1] == "docker-container"
+    assert BUILDKIT_IMAGE.fullmatch(flags[flags.index("--driver-opt") + 1])
+    assert deploy["script"] == ["make deploy"]
+
+
+def test_both_providers_pin_the_same_buildkit():
+    """GitHub and GitLab build with one BuildKit release, so their provenance is alike."""
+    pins = {
+        path.name: BUILDKIT_IMAGE.findall(path.read_text())
+        for path in (
+            PROJECT_TEMPLATE / ".github" / "workflows" / "deploy.yml",
+            PROJECT_TEMPLATE / ".gitlab-ci.yml",
+        )
+    }
+    assert all(len(found) == 1 for found in pins.values()), pins
+    assert len({found[0] for found in pins.values()}) == 1, pins

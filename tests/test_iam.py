@@ -65,10 +65,6 @@ CI_BEYOND_AWS_COMMANDS = {
     "ecr:UploadLayerPart": "docker push",
     "ecr:CompleteLayerUpload": "docker push",
     "ecr:PutImage": "docker push",
-    # build_image's scan gate: aws ecr describe-images, describe-image-scan-findings,
-    # wait image-scan-complete and batch-get-image (the manifest and its referrers).
-    "ecr:DescribeImageScanFindings": "the scan gate",
-    "ecr:BatchGetImage": "the scan gate",
     "ecr:GetDownloadUrlForLayer": "docker pull of a pushed layer (buildx cache, attestations)",
     "iam:PassRole": "aws cloudformation deploy --role-arn",
 }

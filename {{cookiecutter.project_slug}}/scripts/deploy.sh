@@ -3,6 +3,8 @@
 #
 # Settings (environment variables or `make deploy NAME=value`):
 #   IMAGE_URI        deploy this image and skip the build and push
+#   SCAN_FAIL_SEVERITY  ECR scan findings that stop the deploy: CRITICAL (default), HIGH,
+#                    MEDIUM, LOW, INFORMATIONAL or NONE (scripts/scan_gate.sh)
 #   VPC_ID           with SUBNET_IDS (comma-separated, two or more AZs); default: the
 #                    service stack's current network, else two subnets of the default VPC
 #   CERTIFICATE_ARN  ACM certificate: HTTPS on 443, port 80 redirects
@@ -139,16 +141,24 @@ deploy_bootstrap() {
   read_stack_role
 }
 
+# The image to deploy: built and pushed (scripts/push_image.sh) unless it is in ECR
+# already, then held back unless ECR's scan passes (scripts/scan_gate.sh).
 build_image() {
-  if [[ -n "$IMAGE_URI" ]]; then
-    step "image $IMAGE_URI (given: build and push skipped)"
-    return
-  fi
   local repository tag
   repository="$(stack_output "$BOOTSTRAP_STACK" RepositoryUri)"
   [[ "$repository" == */* ]] ||
     die "stack $BOOTSTRAP_STACK has no RepositoryUri output." \
       "Check it: aws cloudformation describe-stacks --stack-name $BOOTSTRAP_STACK"
+  if [[ -n "$IMAGE_URI" ]]; then
+    if [[ "$IMAGE_URI" != "$repository"[:@]* ]]; then
+      # ECR scans only what is pushed to this repository; a person chose this image.
+      step "image $IMAGE_URI (given, from another repository: build, push and scan gate skipped)"
+      return
+    fi
+    step "image $IMAGE_URI (given: build and push skipped)"
+    scripts/scan_gate.sh "$IMAGE_URI"
+    return
+  fi
   tag="$(git rev-parse --short=12 HEAD 2>/dev/null)" ||
     die "no git commit to tag the image with." "Commit first: git init && git add -A && git commit -m 'First commit'"
   if [[ -n "$(git status --porcelain 2>/dev/null)" ]]; then
@@ -160,19 +170,11 @@ build_image() {
   if aws ecr describe-images --repository-name "${repository#*/}" \
     --image-ids "imageTag=$tag" >/dev/null 2>&1; then
     step "image $IMAGE_URI (already in ECR: build and push skipped)"
-    return
+  else
+    scripts/push_image.sh "$IMAGE_URI"
   fi
-
-  step "building $IMAGE_URI"
-  # Fargate runs the task on X86_64 (infra/service.yaml); build for it on any machine.
-  DOCKER_BUILDKIT=1 docker build --platform linux/amd64 --tag "$IMAGE_URI" \
-    --build-arg "VERSION=$(git describe --always --dirty)" \
-    --build-arg "REVISION=$(git rev-parse HEAD)" .
-
-  step "pushing $IMAGE_URI"
-  aws ecr get-login-password |
-    docker login --username AWS --password-stdin "${repository%%/*}" >/dev/null
-  docker push "$IMAGE_URI"
+  # Also for an image pushed by an earlier run: a deploy stopped by the gate stays stopped.
+  scripts/scan_gate.sh "$IMAGE_URI"
 }
 
 # The network of the volume and service stacks: given, kept from the last deploy, or the default VPC.

@@ -298,6 +298,9 @@ def test_make_deploy_stops_at_the_gate_before_the_service_stack(baked, aws_env):
         env=aws_env,
     )
     _, bootstrap = outputs(aws_env, f"{name}-bootstrap")
+    # The API tokens are a person's to create; as CI, deploy.sh only checks they exist.
+    aws(aws_env, "ssm", "put-parameter", "--name", f"/{name}/api-tokens",
+        "--type", "SecureString", "--value", "a-token")  # fmt: skip
     # What BuildKit pushes: the image and its attestation manifest by digest, then the index.
     pushed = [
         aws(aws_env, "ecr", "put-image", "--repository-name", name, "--image-manifest", manifest)

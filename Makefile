@@ -6,7 +6,7 @@ SHELL := bash
 PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
-# Node 22 and gitlab-ci-local for the pipeline test, locked in .tools/package-lock.json.
+# Node 22 and gitlab-ci-local for the GitLab pipeline test, locked in .tools/package-lock.json.
 TOOLS := .tools
 # Extra pytest arguments, e.g. PYTEST_ARGS='-m "not container and not deploy"'
 PYTEST_ARGS ?=
@@ -37,7 +37,7 @@ $(TOOLS)/node_modules/.installed: $(TOOLS)/package.json $(TOOLS)/package-lock.js
 	npm ci --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install-tools: $(TOOLS)/node_modules/.installed ## Install Node 22 and gitlab-ci-local into .tools (the pipeline test; needs npm)
+install-tools: $(TOOLS)/node_modules/.installed ## Install Node 22 and gitlab-ci-local into .tools for the GitLab pipeline test (needs npm)
 
 test: install ## Run every tier of the template's tests (Docker tier skips without an engine)
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" \

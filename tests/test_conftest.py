@@ -2,9 +2,10 @@
 
 import sys
 
+import conftest
 import pytest
 import yaml
-from conftest import CI_FILES, PROJECT_TEMPLATE, CloudFormationLoader, run
+from conftest import CI_FILES, PROJECT_TEMPLATE, CloudFormationLoader, run, skip_or_fail, tool_path
 
 
 def test_cloudformation_loader_gives_the_long_form_of_each_tag():
@@ -61,3 +62,24 @@ def test_ci_files_are_template_files_and_only_ci_provider_none_has_none():
         assert bool(names) is (provider != "none"), provider
         for name in names:
             assert (PROJECT_TEMPLATE / name).is_file(), name
+
+
+def test_skip_or_fail_skips_but_fails_in_ci(monkeypatch):
+    """A missing prerequisite skips; with TEMPLATE_REQUIRE_ALL=1 the same message fails."""
+    monkeypatch.delenv("TEMPLATE_REQUIRE_ALL", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no engine"):
+        skip_or_fail("no engine")
+    monkeypatch.setenv("TEMPLATE_REQUIRE_ALL", "1")
+    with pytest.raises(pytest.fail.Exception, match="required in CI: no engine"):
+        skip_or_fail("no engine")
+
+
+def test_tool_path_finds_the_npm_tools_before_path(monkeypatch, tmp_path):
+    """A tool make install-tools put in .tools wins over one of that name on PATH."""
+    tools, elsewhere = tmp_path / "tools", tmp_path / "elsewhere"
+    for folder in (tools, elsewhere):
+        folder.mkdir()
+        (folder / "some-npm-tool").touch(mode=0o755)
+    monkeypatch.setattr(conftest, "NPM_TOOLS", tools)
+    monkeypatch.setenv("PATH", str(elsewhere))
+    assert tool_path("some-npm-tool") == str(tools / "some-npm-tool")

@@ -27,8 +27,10 @@ PROJECT = "ledger-api"
 DOCKERFILE_NOTE = " (this line changed in the template)"
 NEW_FILE = "docs/runbook.md"
 NEW_FILE_TEXT = "# Runbook of {{ cookiecutter.project_name }}\n"
-# Not the template's files: the local venvs, caches and git state.
-NOT_TEMPLATE = shutil.ignore_patterns(".git", ".venv*", "__pycache__", ".*_cache", "*.py[cod]")
+# Not the template's files: the local venvs, npm tools, caches and git state.
+NOT_TEMPLATE = shutil.ignore_patterns(
+    ".git", ".venv*", "node_modules", "__pycache__", ".*_cache", "*.py[cod]"
+)
 
 
 def commit_all(repo: Path, message: str) -> str:

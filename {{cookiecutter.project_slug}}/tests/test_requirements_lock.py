@@ -33,11 +33,11 @@ class Entry:
     via: list[str]
 
 
-def read_lock(name: str) -> dict[str, Entry]:
+def read_lock(path: Path) -> dict[str, Entry]:
     """Map each distribution a lock pins, by canonical name, to its entry."""
     entries: dict[str, Entry] = {}
     entry = None
-    for line in (ROOT / name).read_text().splitlines():
+    for line in path.read_text().splitlines():
         text = line.strip().removesuffix("\\").strip()
         match = None if line.startswith((" ", "#")) else ENTRY.fullmatch(text)
         if match:
@@ -106,7 +106,7 @@ def test_each_lock_is_what_make_lock_writes_for_the_image_python(source, lock):
 @PAIRS
 def test_every_pin_of_the_inputs_is_locked_at_its_version(source, lock):
     """Each name==version of an .in and its includes is in the lock, at that version."""
-    entries = read_lock(lock)
+    entries = read_lock(ROOT / lock)
     problems = []
     for name, requirements in sorted(all_pins(source).items()):
         for requirement in requirements:
@@ -123,7 +123,7 @@ def test_every_pin_of_the_inputs_is_locked_at_its_version(source, lock):
 @pytest.mark.parametrize("lock", LOCKS)
 def test_every_locked_distribution_carries_its_hashes(lock):
     """pip installs a lock in hash-checking mode: every entry has a sha256 hash."""
-    entries = read_lock(lock)
+    entries = read_lock(ROOT / lock)
     assert entries, f"{lock} locks nothing"
     bare = [name for name, entry in entries.items() if not entry.hashes]
     assert not bare, f"{lock} has entries without --hash ({RERUN}): {bare}"
@@ -133,7 +133,7 @@ def test_every_locked_distribution_carries_its_hashes(lock):
 @PAIRS
 def test_extras_bring_their_dependencies_into_the_lock(source, lock):
     """A pin with extras (granian[reload]) has what those extras require in the lock."""
-    entries = read_lock(lock)
+    entries = read_lock(ROOT / lock)
     extras = [r for rs in all_pins(source).values() for r in rs if r.extras]
     missing = []
     for requirement in extras:
@@ -178,7 +178,7 @@ def needs(parent: str, version: str, child: str, extras: set[str]) -> bool:
 @PAIRS
 def test_the_lock_holds_only_what_the_inputs_lead_to(source, lock):
     """Every entry is a pin of the inputs or needed by one, with the extras the inputs ask for."""
-    entries = read_lock(lock)
+    entries = read_lock(ROOT / lock)
     inputs = input_closure(source)
     extras = {name: {e for r in rs for e in r.extras} for name, rs in all_pins(source).items()}
     reached = {
@@ -209,7 +209,7 @@ def test_each_lock_holds_the_one_before_it_identically(smaller, larger):
 
     Only a marker may widen: the tools may need a package on more Pythons than the image does.
     """
-    inner, outer = read_lock(smaller), read_lock(larger)
+    inner, outer = read_lock(ROOT / smaller), read_lock(ROOT / larger)
     differ = [
         f"{name}=={entry.version}: {larger} has "
         + (f"{outer[name].version} with other hashes" if name in outer else "no entry")

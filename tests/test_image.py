@@ -81,8 +81,9 @@ def image(request, project):
     docker("image", "rm", "--force", tag, expect=None)
 
 
-def in_image(tag: str, *command: str, expect=0):
-    return docker("run", "--rm", "--entrypoint", command[0], tag, *command[1:], expect=expect)
+def in_image(tag: str, *command: str, user="10001:10001", expect=0):
+    options = ("--rm", "--user", user, "--entrypoint", command[0])
+    return docker("run", *options, tag, *command[1:], expect=expect)
 
 
 @pytest.mark.parametrize("module", ["pip", "setuptools", "wheel"])
@@ -98,6 +99,16 @@ def test_no_installer_command_on_the_path(image):
     """pip, pip3 and wheel are not commands in the image."""
     tag, _ = image
     found = in_image(tag, "sh", "-c", "command -v pip pip3 wheel", expect=None)
+    assert found.stdout.strip() == "", found.stdout
+
+
+def test_no_installer_wheel_left_to_reinstall_one(image):
+    """No pip, setuptools or wheel wheel is left for ensurepip to reinstall."""
+    tag, _ = image
+    names = ("pip-*.whl", "setuptools-*.whl", "wheel-*.whl")
+    pattern = " -o ".join(f"-name '{name}'" for name in names)
+    # As root, so that no folder is unreadable to the search.
+    found = in_image(tag, "sh", "-c", f"find / -xdev \\( {pattern} \\) -print", user="0")
     assert found.stdout.strip() == "", found.stdout
 
 

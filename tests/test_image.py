@@ -1,4 +1,4 @@
-"""The built image holds exactly its lock: no installer, nothing the lock does not name.
+"""The built image holds exactly its lock, all of it imported, and no installer.
 
 Covering set: every Python version with a base image on this engine (3.12 has
 none here and skips), the production image and the development stack's, which
@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 import test_containers
-from conftest import PROJECT_TEMPLATE, choices, load_module, matrix_params
+from conftest import PACKAGE, PROJECT_TEMPLATE, choices, load_module, matrix_params
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 from test_containers import docker
@@ -127,3 +127,31 @@ def test_installed_distributions_are_the_lock(image):
         f"in {lock.name}, not in the image: {sorted(locked - installed)}"
     )
     assert seen["unowned"] == [], "site-packages entries no distribution owns"
+
+
+# Run in the image: build the app and import the server, then name each installed
+# distribution that none of the modules loaded belongs to.
+UNUSED = f"""
+import importlib.metadata as metadata, json, sys
+import {PACKAGE}.serve
+from {PACKAGE} import create_app
+create_app()
+loaded = {{name.split(".")[0] for name in sys.modules}}
+owners = metadata.packages_distributions()
+used = {{owner for module in loaded for owner in owners.get(module, [])}}
+print(json.dumps(sorted({{d.metadata["Name"] for d in metadata.distributions()}} - used)))
+"""
+
+
+def test_the_app_imports_every_distribution_but_the_reload_watcher(image):
+    """Building the app and importing its server loads every distribution of the image.
+
+    The development image may add only what --reload alone loads: its lock's
+    entries beyond the production lock's.
+    """
+    tag, lock = image
+    token = ("--env", "API_TOKENS=image-test-token-0123456789")
+    result = docker("run", "--rm", *token, "--entrypoint", "python", tag, "-c", UNUSED)
+    unused = {canonicalize_name(name) for name in json.loads(result.stdout)}
+    allowed = set(read_lock(lock)) - set(read_lock(lock.parent / "requirements.txt"))
+    assert unused <= allowed, f"installed, never imported: {sorted(unused - allowed)}"

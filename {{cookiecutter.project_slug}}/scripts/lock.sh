@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Resolve each requirements*.in into its hash-locked requirements*.txt (make lock).
-# Usage: scripts/lock.sh PYTHON_VERSION, the image's Python (Dockerfile's ARG).
+# Usage: scripts/lock.sh [PYTHON_VERSION], by default the image's (the Dockerfile's ARG).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python_version=${1:?usage: scripts/lock.sh PYTHON_VERSION, for example scripts/lock.sh 3.13}
+python_version=${1:-$(sed -n 's/^ARG PYTHON_VERSION=//p' Dockerfile)}
+if [[ -z $python_version ]]; then
+  echo "no ARG PYTHON_VERSION=... in the Dockerfile: run scripts/lock.sh 3.13, say" >&2
+  exit 1
+fi
 uv=${UV:-.venv/bin/uv}
 if ! command -v "$uv" >/dev/null; then
   echo "no uv at $uv: run make install first (requirements-dev.txt pins uv)" >&2

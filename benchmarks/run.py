@@ -101,6 +101,15 @@ def image_bytes(image: str) -> int:
     return int(sh("docker", "image", "inspect", "--format", "{{.Size}}", image).stdout)
 
 
+def pulled_bytes(image: str, base_image: str) -> int:
+    """The gzipped size of the layers image adds over base_image (report.gzip_bytes_of_...)."""
+    layers = sh("docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", base_image)
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = Path(scratch) / "image.tar"
+        sh("docker", "save", "--output", str(archive), image)
+        return report.gzip_bytes_of_added_layers(archive, len(json.loads(layers.stdout)))
+
+
 def edit_code(path: Path) -> None:
     """A code-only change, as a developer's edit would be."""
     with path.open("a") as file:
@@ -407,6 +416,7 @@ def measure_builds(run: Run) -> None:
             "cold_s": cold,
             "warm_s": warm,
             "added_bytes": image_bytes(tag) - base,
+            "pulled_bytes": pulled_bytes(tag, base_image),
             "base_image": base_image,
         }
     run.cleanup.callback(sh, "docker", "rmi", *run.images.values(), check=False)

@@ -1,8 +1,11 @@
 """The benchmark's parsing and report code (benchmarks/report.py); no Docker, no timing."""
 
+import io
 import json
+import tarfile
 import types
 import typing
+import zlib
 
 import pytest
 from conftest import MATRIX, OPTIONS, TEMPLATE, load_module
@@ -89,6 +92,7 @@ def build(cold_s, warm_s, added_mib) -> report.Build:
         cold_s=cold_s,
         warm_s=warm_s,
         added_bytes=added_mib * MiB,
+        pulled_bytes=added_mib * MiB // 4,
         base_image="python:3.13-slim",
     )
 
@@ -237,6 +241,7 @@ def test_targets_are_judged_from_the_numbers(results):
     assert held["/healthz p99 <= 1.25x baseline at the default size"] is True  # 90 of 80
     assert held["POST /api/v1/greetings requests/s >= 0.7x its hand-validated baseline"] is True
     assert held["warm rebuild after a code edit <= baseline + 0.3 s"] is True  # 1.0 s, 2.0 s
+    assert held["image bytes added over the base <= 1.5x baseline"] is False  # 20 of 8 MiB
     assert held["16 slow clients: failed /healthz probes == 0"] is True
     assert held["16 slow clients: /healthz probe p99 < 250 ms"] is True  # 40 ms
     assert held["64 slow clients: /healthz probe p99 < 250 ms"] is False  # 300 ms
@@ -246,6 +251,7 @@ def test_targets_are_judged_from_the_numbers(results):
     results["sizing"][0] = size_run(256, 512, 400, oom_kills=1)
     results["slow_clients"]["project"][0] = slow(16, 2, None, 100.0)
     results["build"]["project"]["warm_s"] = 2.5
+    results["build"]["project"]["added_bytes"] = 12 * MiB
     again = {t["target"]: t for t in report.evaluate_targets(results, COMBINATIONS)}
     assert again["default size peak memory < 60% of 512 MiB"]["held"] is False
     assert again["no OOM kill at the default size"]["measured"] == "1 OOM kills"
@@ -253,6 +259,7 @@ def test_targets_are_judged_from_the_numbers(results):
     assert again["16 slow clients: /healthz probe p99 < 250 ms"]["measured"] == "n/a"
     assert again["16 slow clients: fast /healthz requests/s > 0.5x unloaded"]["held"] is False
     assert again["warm rebuild after a code edit <= baseline + 0.3 s"]["measured"] == "+0.5 s"
+    assert again["image bytes added over the base <= 1.5x baseline"]["held"] is True  # 1.5x
 
 
 def test_a_limit_is_written_once(results, monkeypatch):
@@ -387,6 +394,7 @@ def test_stored_result_renders_tables_a_row_per_measure(stored):
         "cold build s",
         "warm rebuild s (code edit)",
         "image MiB added over the base",
+        "image MiB a task pulls (added layers, gzip)",
         "start to healthy s",
         "docker stop s",
         "requests dropped in flight at stop (served / turned away after)",
@@ -400,6 +408,22 @@ def test_stored_result_renders_tables_a_row_per_measure(stored):
     for header, rule, *rows in (comparison, default, slow, targets, models, sizing):
         assert rule == ["---"] * len(header)
         assert all(len(row) == len(header) for row in rows)
+
+
+def test_pulled_bytes_are_the_added_layers_gzipped(tmp_path):
+    """Only the layers past the base's count, each as gzip's default level compresses it."""
+    layers = {"base/layer.tar": b"base " * 5000, "app/layer.tar": bytes(range(256)) * 400}
+    archive = tmp_path / "image.tar"
+    with tarfile.open(archive, "w") as tar:
+        manifest = json.dumps([{"Layers": list(layers)}]).encode()
+        for name, data in {"manifest.json": manifest, **layers}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    expected = len(packer.compress(layers["app/layer.tar"]) + packer.flush())
+    assert report.gzip_bytes_of_added_layers(archive, base_layers=1) == expected
+    assert report.gzip_bytes_of_added_layers(archive, base_layers=2) == 0
 
 
 def test_the_benchmark_counts_the_combinations_the_tests_bake():

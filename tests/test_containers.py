@@ -96,7 +96,8 @@ def stack(request, engine, baked):
     stack.up()
     yield stack
     stack.compose("down", "--volumes", "--remove-orphans", expect=None)
-    docker("image", "rm", "--force", stack.image, expect=None)
+    # compose.override.yaml tags the development stack's image IMAGE-reload.
+    docker("image", "rm", "--force", stack.image, f"{stack.image}-reload", expect=None)
 
 
 def test_compose_files_are_valid(stack):

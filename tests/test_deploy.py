@@ -232,7 +232,14 @@ def test_deploy_scripts_pass_shellcheck(baked):
     for options in SCENARIOS:
         project = baked(options)
         scripts = sorted(path.name for path in (project / "scripts").glob("*.sh"))
-        assert scripts == ["common.sh", "deploy.sh", "destroy.sh", "push_image.sh", "scan_gate.sh"]
+        assert scripts == [
+            "common.sh",
+            "deploy.sh",
+            "destroy.sh",
+            "lock.sh",
+            "push_image.sh",
+            "scan_gate.sh",
+        ]
         run(shellcheck, *(f"scripts/{name}" for name in scripts), cwd=project)
 
 

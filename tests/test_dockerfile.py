@@ -34,3 +34,19 @@ def test_dockerfile_keeps_its_promises(dockerfiles):
         assert "--mount=type=cache,target=/root/.cache/pip" in text
         assert "HEALTHCHECK " in text and 'CMD ["python", "-m", ' in text
         assert "--pull" not in text
+
+
+def test_dockerfile_installs_only_the_hash_locked_wheels(dockerfiles):
+    """The build installs the lock's wheels, hash-checked; the runtime keeps no installer."""
+    for path in dockerfiles:
+        text = path.read_text()
+        build, runtime = text.split(" AS runtime", 1)
+        assert "python -m venv --without-pip /opt/venv" in build
+        # The production lock by default; compose.override.yaml passes the reload lock.
+        assert "ARG REQUIREMENTS=requirements.txt\nCOPY ${REQUIREMENTS} " in build
+        install = build[build.index("pip --python /opt/venv/bin/python install") :]
+        for option in ("--require-hashes", "--no-deps", "--only-binary=:all:"):
+            assert option in install.split("\n\n", 1)[0], option
+        assert "COPY --from=build /opt/venv /opt/venv" in runtime
+        assert 'rm -r "$site"/pip "$site"/pip-*.dist-info' in runtime
+        assert runtime.index('rm -r "$site"/pip') < runtime.index("USER 10001:10001")

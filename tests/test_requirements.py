@@ -4,7 +4,8 @@ The matrix runs each baked repo's own suite with the template's interpreter, so 
 generated pin that requirements-dev.txt lacks, or pins at another version, would
 test the baked repo on a stack it never installs. Dependabot reads only
 requirements-dev.txt: these tests fail after a bump there until the generated
-repo's copy follows.
+repo's requirements*.in follows, and its locks with it (templates/lock.sh; the
+baked repo's tests/test_requirements_lock.py fails until they agree).
 """
 
 import re
@@ -14,7 +15,8 @@ import pytest
 from conftest import MATRIX, PROJECT_TEMPLATE, TEMPLATE, distinct_files
 
 TEMPLATE_REQUIREMENTS = TEMPLATE / "requirements-dev.txt"
-GENERATED_REQUIREMENTS = sorted(path.name for path in PROJECT_TEMPLATE.glob("requirements*.txt"))
+# The generated repo's top-level pins; its requirements*.txt are their locks.
+GENERATED_REQUIREMENTS = sorted(path.name for path in PROJECT_TEMPLATE.glob("requirements*.in"))
 # name[extras]==version: an exact pin.
 PIN = re.compile(r"(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==(?P<version>[^\s;#]+)")
 
@@ -52,8 +54,8 @@ def rendered_by(owners: list[str]) -> str:
 
 @pytest.fixture(scope="module")
 def generated(baked) -> dict[Path, list[str]]:
-    """Each distinct rendering of the generated requirements*.txt, with the combinations."""
-    assert GENERATED_REQUIREMENTS, "no requirements*.txt in the generated repo: has it moved?"
+    """Each distinct rendering of the generated requirements*.in, with the combinations."""
+    assert GENERATED_REQUIREMENTS, "no requirements*.in in the generated repo: has it moved?"
     return {
         path: owners
         for name in GENERATED_REQUIREMENTS
@@ -77,7 +79,7 @@ def test_every_requirement_is_pinned_exactly(generated):
 
 
 def test_generated_pins_are_the_template_pins(generated):
-    """Each pin of the generated requirements*.txt is in requirements-dev.txt, same version."""
+    """Each pin of the generated requirements*.in is in requirements-dev.txt, same version."""
     problems = [
         f"{path.name} (rendered by {rendered_by(owners)}) pins {problem}"
         for path, owners in generated.items()

@@ -11,7 +11,7 @@ TOOLS := .tools
 # Extra pytest arguments, e.g. PYTEST_ARGS='-m "not container and not deploy"'
 PYTEST_ARGS ?=
 
-.PHONY: help install install-tools test bake bench clean
+.PHONY: help install install-tools test bake lock bench clean
 
 help: ## Show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test: install ## Run every tier of the template's tests (Docker tier skips witho
 
 bake: install ## Bake the defaults into ./build for a look around
 	rm -rf build && $(VENV)/bin/cookiecutter --no-input --output-dir build .
+
+lock: install ## Re-lock the generated repo's requirements for every Python choice (templates/lock.sh)
+	UV=$(CURDIR)/$(VENV)/bin/uv templates/lock.sh
 
 bench: install ## Measure the generated service against docker init's; rewrite the README tables
 	benchmarks/prepare.sh

@@ -537,9 +537,15 @@ def build_variants_image(run: Run) -> None:
     extra = run.config["worker_models"]["pip"]
     tag = run.images["variants"] = f"bench/variants:{RUN_ID}"
     step(f"build the variants image (project image + {' '.join(extra)})")
+    # The project image has no pip: a virtualenv at the same path, in a stage of the same
+    # base, installs them, and its site-packages and commands are laid over the project's.
     dockerfile = (
-        f"FROM {run.images['project']}\nUSER root\n"
-        f"RUN /opt/venv/bin/pip install --no-cache-dir {' '.join(extra)}\nUSER 10001:10001\n"
+        f"FROM python:{run.python_version}-slim AS extra\n"
+        "RUN python -m venv /opt/venv\n"
+        f"RUN /opt/venv/bin/pip install --no-cache-dir {' '.join(extra)}\n"
+        f"FROM {run.images['project']}\n"
+        "COPY --from=extra /opt/venv/lib/ /opt/venv/lib/\n"
+        "COPY --from=extra /opt/venv/bin/ /opt/venv/bin/\n"
     )
     sh("docker", "build", "--tag", tag, "-", input_text=dockerfile, timeout=900)
     run.cleanup.callback(sh, "docker", "rmi", tag, check=False)

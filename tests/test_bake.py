@@ -157,15 +157,23 @@ SUITE_IGNORES = (
 )
 # README.md is read by tests/test_readme.py through this block only, its `make help` lines.
 README_HELP_BLOCK = re.compile(r"^```text\n((?:  make .*\n)+)```$", re.MULTILINE)
+# What only the lock test reads (the locks and the Dockerfile's Python): bakes that differ
+# only there, such as two Pythons, run that module alone once the rest of the suite passed.
+LOCK_TEST = "tests/test_requirements_lock.py"
+LOCK_TEST_READS = ("Dockerfile", "requirements")
+# How a generated test would name one of them (a variable named requirements does not).
+LOCK_TEST_FILE_NAME = re.compile(r"Dockerfile|requirements[-.*\w]*\.(?:in|txt)\b|requirements\*")
 suite_results: dict[str, subprocess.CompletedProcess] = {}
+# Fingerprints without the lock test's files, of bakes whose whole suite passed.
+passed_without_locks: set[str] = set()
 
 
-def suite_fingerprint(project: Path) -> str:
+def suite_fingerprint(project: Path, ignores: tuple[str, ...] = SUITE_IGNORES) -> str:
     """Hash every file the generated suite sees; pyproject.toml and README.md as it reads them."""
     digest = hashlib.sha256()
     for path in files(project):
         name = path.relative_to(project).as_posix()
-        if name.startswith(SUITE_IGNORES):
+        if name.startswith(ignores):
             continue
         content = path.read_bytes()
         if name == "pyproject.toml":
@@ -178,10 +186,10 @@ def suite_fingerprint(project: Path) -> str:
     return digest.hexdigest()
 
 
-def run_generated_suite(project: Path, scratch: Path) -> subprocess.CompletedProcess:
+def run_generated_suite(project: Path, scratch: Path, *paths: str) -> subprocess.CompletedProcess:
     # Keep Hypothesis's cache out of the shared bake, which other tests read file by file.
     environ = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / "hypothesis")}
-    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths)
     return run(*command, cwd=project, env=environ, expect=None)
 
 
@@ -190,10 +198,15 @@ def test_generated_test_suite_passes(baked, options, tmp_path):
     """The baked repo's own tests pass (with the template's interpreter and pins)."""
     project = baked(options)
     fingerprint = suite_fingerprint(project)
+    without_locks = suite_fingerprint(project, SUITE_IGNORES + LOCK_TEST_READS)
     if fingerprint not in suite_results:
-        suite_results[fingerprint] = run_generated_suite(project, tmp_path)
+        if without_locks in passed_without_locks:
+            suite_results[fingerprint] = run_generated_suite(project, tmp_path, LOCK_TEST)
+        else:
+            suite_results[fingerprint] = run_generated_suite(project, tmp_path)
     result = assert_exited(suite_results[fingerprint])
     assert " passed" in result.stdout
+    passed_without_locks.add(without_locks)
 
 
 def test_suite_fingerprint_tells_code_changes_from_ci_changes(baked):
@@ -202,7 +215,13 @@ def test_suite_fingerprint_tells_code_changes_from_ci_changes(baked):
     fingerprint = suite_fingerprint(baked(base))
     assert suite_fingerprint(baked({**base, "ci_provider": "none"})) == fingerprint
     # Each Python has its own locks (tests/test_requirements_lock.py reads them).
-    assert suite_fingerprint(baked({**base, "python_version": "3.14"})) != fingerprint
+    other_python = baked({**base, "python_version": "3.14"})
+    assert suite_fingerprint(other_python) != fingerprint
+    # ... and nothing else: it runs the lock test alone once the suite passed on 3.13.
+    without_locks = SUITE_IGNORES + LOCK_TEST_READS
+    assert suite_fingerprint(other_python, without_locks) == suite_fingerprint(
+        baked(base), without_locks
+    )
     assert suite_fingerprint(baked({**base, "use_volume": True})) != fingerprint
 
 
@@ -230,6 +249,9 @@ def test_generated_tests_read_no_ignored_file():
         for ignored in SUITE_IGNORES:
             needle = ignored.strip("./").removesuffix("/").split("/")[-1]
             assert needle not in text, f"{path.name} mentions {ignored}: update SUITE_IGNORES"
+        if path.name != Path(LOCK_TEST).name:
+            named = LOCK_TEST_FILE_NAME.search(text)
+            assert not named, f"{path.name} mentions {named[0]}: update LOCK_TEST_READS"
         if "README" in text:
             assert path.name == "test_readme.py", f"{path.name} reads README.md"
             assert README_HELP_BLOCK.pattern in text, "fingerprint README.md as it is read"

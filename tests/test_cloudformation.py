@@ -15,6 +15,7 @@ import pytest
 import yaml
 from conftest import (
     MATRIX,
+    OPTIONS,
     CloudFormationLoader,
     choices,
     distinct_files,
@@ -212,7 +213,7 @@ def test_only_the_task_role_mounts_the_volume_through_its_one_access_point(templ
         "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
     }
     assert allow["Condition"]["ArnEquals"]["aws:PrincipalArn"]["Fn::Sub"].endswith(
-        ":role/${ServiceName}-task"
+        ":role/${ServiceName}-${EnvironmentName}-task"
     )
     (mount,) = service_template(templates)["Resources"]["TaskRoleDataVolumePolicy"]["Properties"][
         "PolicyDocument"
@@ -228,7 +229,12 @@ def test_the_load_balancer_is_protected_and_logs_every_request(templates):
     resources = service_template(templates)["Resources"]
     balancer = resources["LoadBalancer"]
     attributes = {a["Key"]: a["Value"] for a in balancer["Properties"]["LoadBalancerAttributes"]}
-    assert attributes["deletion_protection.enabled"] == "true"
+    assert attributes["deletion_protection.enabled"] == {"Ref": "LoadBalancerDeletionProtection"}
+    assert (
+        resources
+        and service_template(templates)["Parameters"]["LoadBalancerDeletionProtection"]["Default"]
+        == "true"
+    )
     assert attributes["access_logs.s3.enabled"] == "true"
     assert attributes["access_logs.s3.bucket"] == {"Ref": "AccessLogBucket"}
     assert "access_logs.s3.prefix" not in attributes  # the policy's path assumes none
@@ -253,3 +259,38 @@ def test_the_load_balancer_is_protected_and_logs_every_request(templates):
     assert (delivery["Effect"], delivery["Action"]) == ("Allow", "s3:PutObject")
     assert delivery["Resource"] == {"Fn::Sub": "${AccessLogBucket.Arn}/AWSLogs/${AWS::AccountId}/*"}
     assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def environment_settings(path):
+    """The Name=value lines of an environment file, as a dict, comments and blanks left out."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [c for c in MATRIX if not c["use_volume"]][:1] + [c for c in MATRIX if c["use_volume"]][:1],
+)
+def test_every_environment_setting_is_a_stack_parameter(options, baked):
+    """Each key of each infra/environments/*.env is a service stack parameter: a typo fails here."""
+    project = baked(options)
+    parameters = set(load(project / "infra/service.yaml")["Parameters"])
+    files = sorted((project / "infra/environments").glob("*.env"))
+    assert [path.stem for path in files] == ["production", "staging"]
+    for path in files:
+        settings = environment_settings(path)
+        assert settings, path
+        unknown = set(settings) - parameters
+        assert not unknown, f"{path.name}: not parameters of infra/service.yaml: {sorted(unknown)}"
+        assert "ImageUri" not in settings and "EnvironmentName" not in settings
+
+
+def test_staging_runs_one_task_and_production_the_desired_count_option(baked):
+    """Staging: one task, no deletion protection; production: desired_count tasks, protected."""
+    project = baked(MATRIX[0])
+    staging = environment_settings(project / "infra/environments/staging.env")
+    production = environment_settings(project / "infra/environments/production.env")
+    assert (staging["DesiredCount"], staging["LoadBalancerDeletionProtection"]) == ("1", "false")
+    assert production["DesiredCount"] == OPTIONS["desired_count"]
+    assert production["LoadBalancerDeletionProtection"] == "true"
+    assert staging["CertificateArn"] == production["CertificateArn"] == ""

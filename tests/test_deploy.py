@@ -237,6 +237,7 @@ def test_deploy_scripts_pass_shellcheck(baked):
             "deploy.sh",
             "destroy.sh",
             "lock.sh",
+            "promote.sh",
             "push_image.sh",
             "scan_gate.sh",
         ]
@@ -274,11 +275,11 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     result = make(baked(options), aws_env, "deploy", **variables)
 
     bootstrap_status, bootstrap = outputs(aws_env, f"{name}-bootstrap")
-    service_status, service = outputs(aws_env, f"{name}-service")
+    service_status, service = outputs(aws_env, f"{name}-staging-service")
     assert bootstrap_status == service_status == "CREATE_COMPLETE"
     # The stacks run with the bootstrap stack's CloudFormation role, a person's deploy too;
     # the bootstrap stack, which creates it, with the caller's own permissions.
-    stacks = [f"{name}-service", *([f"{name}-volume"] if volume else [])]
+    stacks = [f"{name}-staging-service", *([f"{name}-staging-volume"] if volume else [])]
     assert {role_of(aws_env, stack) for stack in stacks} == {bootstrap["CloudFormationRoleArn"]}
     assert role_of(aws_env, f"{name}-bootstrap") is None
     assert f"==> deployed: {service['ServiceUrl']}" in result.stdout
@@ -316,10 +317,16 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     ]
     assert cluster["status"] == "ACTIVE"
     (ecs_service,) = aws(
-        aws_env, "ecs", "describe-services", "--cluster", name, "--services", service["ServiceName"]
+        aws_env,
+        "ecs",
+        "describe-services",
+        "--cluster",
+        f"{name}-staging",
+        "--services",
+        service["ServiceName"],
     )["services"]
     assert ecs_service["status"] == "ACTIVE"
-    assert ecs_service["desiredCount"] == 2
+    assert ecs_service["desiredCount"] == 1  # infra/environments/staging.env
     assert ecs_service["taskDefinition"] == service["TaskDefinitionArn"]
     task = aws(
         aws_env,
@@ -334,7 +341,7 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert container["readonlyRootFilesystem"] is True
 
     # The API tokens: a SecureString make deploy created, which the task reads as it starts.
-    tokens = f"/{name}/api-tokens"
+    tokens = f"/{name}/staging/API_TOKENS"
     (parameter,) = aws(aws_env, "ssm", "get-parameters", "--names", tokens, "--with-decryption")[
         "Parameters"
     ]
@@ -342,8 +349,12 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert re.fullmatch(r"[0-9a-f]{64}", parameter["Value"])
     assert f"aws ssm get-parameter --name {tokens} --with-decryption" in result.stdout
     assert container["secrets"] == [{"name": "API_TOKENS", "valueFrom": parameter["ARN"]}]
-    execution = inline_policy(aws_env, f"{name}-execution", "pull-image-write-logs")["Statement"]
-    read_tokens = {"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": parameter["ARN"]}
+    execution = inline_policy(aws_env, f"{name}-staging-execution", "pull-image-write-logs")[
+        "Statement"
+    ]
+    # Its own environment's secrets only: the parameters under /<service>/staging/.
+    environment_path = parameter["ARN"].rsplit("/", 1)[0] + "/*"
+    read_tokens = {"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": environment_path}
     assert read_tokens in execution
 
     # The load balancer forwards port 80 to the target group that checks /readyz.
@@ -369,13 +380,13 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     (log_group,) = aws(
         aws_env, "logs", "describe-log-groups", "--log-group-name-prefix", service["LogGroupName"]
     )["logGroups"]
-    assert log_group["retentionInDays"] == 30
+    assert log_group["retentionInDays"] == 14  # infra/environments/staging.env
 
     if volume:
         # The volume stack, and the service stack given its outputs as parameters.
-        volume_status, storage = outputs(aws_env, f"{name}-volume")
+        volume_status, storage = outputs(aws_env, f"{name}-staging-volume")
         assert volume_status == "CREATE_COMPLETE"
-        assert parameters(aws_env, f"{name}-service").items() >= storage.items()
+        assert parameters(aws_env, f"{name}-staging-service").items() >= storage.items()
         (access_point,) = aws(
             aws_env, "efs", "describe-access-points", "--access-point-id", storage["AccessPointId"]
         )["AccessPoints"]
@@ -413,14 +424,14 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
             "cloudformation",
             "list-stack-resources",
             "--stack-name",
-            f"{name}-service",
+            f"{name}-staging-service",
             "--query",
             "StackResourceSummaries[?LogicalResourceId=='ServiceSecurityGroup'].PhysicalResourceId",
         )
         assert source["GroupId"] == tasks_group
     else:
-        assert f"==> volume stack {name}-volume" not in result.stdout
-        assert parameters(aws_env, f"{name}-service")["FileSystemId"] == ""
+        assert f"==> volume stack {name}-staging-volume" not in result.stdout
+        assert parameters(aws_env, f"{name}-staging-service")["FileSystemId"] == ""
         assert not task.get("volumes")
         # moto keeps an AWS::NoValue list item as null, where AWS leaves it out.
         names = {variable["name"] for variable in container["environment"] if variable}
@@ -448,7 +459,7 @@ def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked
         for subnet in sorted(defaults["Subnets"], key=lambda subnet: subnet["AvailabilityZone"])[:2]
     ]
     assert f"network: default VPC {vpc['VpcId']}, subnets {','.join(expected)}" in result.stdout
-    _, service = outputs(aws_env, f"{name}-service")
+    _, service = outputs(aws_env, f"{name}-staging-service")
     balancer = load_balancer_of(aws_env, service)
     assert balancer["VpcId"] == vpc["VpcId"]
     assert sorted(zone["SubnetId"] for zone in balancer["AvailabilityZones"]) == sorted(expected)
@@ -459,7 +470,7 @@ def test_the_api_tokens_are_created_only_when_missing(baked, aws_env):
     """make deploy keeps an existing parameter as it is (CI's deploy: see the IAM test below)."""
     project = baked(SCENARIOS[0])
     kept = "deploy-tokens-kept"
-    tokens = f"/{kept}/api-tokens"
+    tokens = f"/{kept}/staging/API_TOKENS"
     aws(
         aws_env,
         "ssm",
@@ -492,12 +503,17 @@ def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, a
         expect=None,
     )
     assert result.returncode != 0
-    assert f"==> service stack {name}-service" in result.stdout
-    assert f"ERROR: deploying stack {name}-service failed. Its latest events:" in result.stderr
+    assert f"==> service stack {name}-staging-service" in result.stdout
+    assert (
+        f"ERROR: deploying stack {name}-staging-service failed. Its latest events:" in result.stderr
+    )
     assert "DescribeStackEvents" in result.stderr
     assert "CREATE_IN_PROGRESS" in result.stderr
     assert "subnet-0000000000000dead" in result.stderr  # the cause, as AWS reported it
-    assert f"aws cloudformation describe-stack-events --stack-name {name}-service" in result.stderr
+    assert (
+        f"aws cloudformation describe-stack-events --stack-name {name}-staging-service"
+        in result.stderr
+    )
     assert "==> deployed" not in result.stdout
 
 
@@ -508,7 +524,7 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     name = "destroy-volume"
     vpc, subnets = network(aws_env, 20)
     deploy_without_ci(baked(options), aws_env, name, VPC_ID=vpc, SUBNET_IDS=",".join(subnets))
-    _, storage = outputs(aws_env, f"{name}-volume")
+    _, storage = outputs(aws_env, f"{name}-staging-volume")
     # A revision an earlier deploy replaced: the service stack keeps those (moto cannot
     # update a stack, so one is registered here), and make destroy deregisters them.
     container = json.dumps([{"name": "app", "image": IMAGE, "memory": 512}])
@@ -517,13 +533,13 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
         "ecs",
         "register-task-definition",
         "--family",
-        name,
+        f"{name}-staging",
         "--container-definitions",
         container,
     )["taskDefinition"]["taskDefinitionArn"]
 
     # On AWS the stack turns deletion protection on; moto drops the attribute, so set it here.
-    _, service = outputs(aws_env, f"{name}-service")
+    _, service = outputs(aws_env, f"{name}-staging-service")
     balancer = load_balancer_of(aws_env, service)["LoadBalancerArn"]
     protect = ["--attributes", "Key=deletion_protection.enabled,Value=true"]
     aws(
@@ -548,17 +564,17 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
         "CREATE_COMPLETE",
         "UPDATE_COMPLETE",
     )["StackSummaries"]
-    stack_names = {f"{name}-bootstrap", f"{name}-service", f"{name}-volume"}
+    stack_names = {f"{name}-bootstrap", f"{name}-staging-service", f"{name}-staging-volume"}
     assert not stack_names & {s["StackName"] for s in stacks}
     balancer_id = balancer.split(":loadbalancer/")[1]
     assert f"turning off deletion protection of load balancer {balancer_id}" in result.stdout
     assert f"deregistered {kept.rsplit('/', 1)[1]}" in result.stdout
-    active = aws(aws_env, "ecs", "list-task-definitions", "--family-prefix", name)
+    active = aws(aws_env, "ecs", "list-task-definitions", "--family-prefix", f"{name}-staging")
     assert active["taskDefinitionArns"] == []
     # Kept, and named with the command that removes it.
     assert aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)
     assert f"aws ecr delete-repository --repository-name {name} --force" in result.stdout
-    tokens = f"/{name}/api-tokens"
+    tokens = f"/{name}/staging/API_TOKENS"
     assert aws(aws_env, "ssm", "get-parameters", "--names", tokens)["Parameters"]
     assert f"aws ssm delete-parameter --name {tokens}" in result.stdout
     logs = service["AccessLogBucketName"]
@@ -696,14 +712,22 @@ def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(
         assert "network: as in the last deploy" in result.stdout
         if options["use_volume"]:
             # The volume stack through the CloudFormation role too; unchanged is success.
-            assert f"No changes to deploy. Stack {name}-volume is up to date" in result.stdout
-            assert role_of(person, f"{name}-volume") == bootstrap["CloudFormationRoleArn"]
-        status, _ = outputs(person, f"{name}-service")
+            assert (
+                f"No changes to deploy. Stack {name}-staging-volume is up to date" in result.stdout
+            )
+            assert role_of(person, f"{name}-staging-volume") == bootstrap["CloudFormationRoleArn"]
+        status, _ = outputs(person, f"{name}-staging-service")
         assert status == "UPDATE_COMPLETE"
-        assert role_of(person, f"{name}-service") == bootstrap["CloudFormationRoleArn"]
-        assert parameters(person, f"{name}-service")["ImageUri"] == f"{IMAGE}-second"
+        assert role_of(person, f"{name}-staging-service") == bootstrap["CloudFormationRoleArn"]
+        assert parameters(person, f"{name}-staging-service")["ImageUri"] == f"{IMAGE}-second"
         (ecs_service,) = aws(
-            person, "ecs", "describe-services", "--cluster", name, "--services", name
+            person,
+            "ecs",
+            "describe-services",
+            "--cluster",
+            f"{name}-staging",
+            "--services",
+            f"{name}-staging",
         )["services"]
         assert ecs_service["desiredCount"] == 3
 
@@ -713,7 +737,7 @@ def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(
             "ssm",
             "put-parameter",
             "--name",
-            f"/{name}/api-tokens",
+            f"/{name}/staging/API_TOKENS",
             "--type",
             "SecureString",
             "--value",
@@ -725,9 +749,151 @@ def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(
         assert refused.returncode != 0 and "AccessDenied" in refused.stderr, refused.stderr
 
         # Without the API tokens, CI stops and names the deploy that creates them.
-        aws(person, "ssm", "delete-parameter", "--name", f"/{name}/api-tokens")
+        aws(person, "ssm", "delete-parameter", "--name", f"/{name}/staging/API_TOKENS")
         stopped = make(project, ci, "deploy", expect=None, SERVICE_NAME=name, IMAGE_URI=IMAGE)
         assert stopped.returncode != 0
-        missing = f"SSM parameter /{name}/api-tokens does not exist, and the deploy role"
+        missing = f"SSM parameter /{name}/staging/API_TOKENS does not exist, and the deploy role"
         assert f"{missing} may not create it." in stopped.stderr
         assert "Create it with your own AWS credentials: make deploy" in stopped.stderr
+
+
+def push_to_moto(env, repository, tag):
+    """Put a small image manifest into moto's ECR under tag; return its digest."""
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 2,
+            "digest": "sha256:" + "0" * 64,
+        },
+        "layers": [],
+    }
+    image = aws(
+        env,
+        "ecr",
+        "put-image",
+        "--repository-name",
+        repository,
+        "--image-tag",
+        tag,
+        "--image-manifest",
+        json.dumps(manifest),
+    )["image"]
+    return image["imageId"]["imageDigest"]
+
+
+@pytest.mark.deploy
+def test_environments_live_side_by_side_and_production_gets_stagings_digest(baked, aws_env):
+    """Staging and production: two stacks, one repository; promote by digest; destroy one only."""
+    project = baked(SCENARIOS[0])
+    name = "envs"
+    vpc, subnets = network(aws_env, 30)
+    where = {"VPC_ID": vpc, "SUBNET_IDS": ",".join(subnets)}
+
+    # An unknown environment is refused before any AWS call: no credentials are read.
+    refused = make(
+        project,
+        {**aws_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"},
+        "deploy",
+        expect=None,
+        ENV="qa",
+        SERVICE_NAME=name,
+    )
+    assert refused.returncode != 0
+    (line,) = [line for line in refused.stderr.splitlines() if not line.startswith("make:")]
+    assert "no environment qa (environments: production staging)" in line
+    assert "cp infra/environments/staging.env infra/environments/qa.env" in line
+    assert refused.stdout == ""
+
+    # Staging, the default, named on the first line, with an image of the repository: the
+    # bootstrap stack creates the repository, and the scan gate stops at the missing image.
+    repository = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{name}"
+    person = {"IMAGE_URI": f"{repository}:build-1", "CI_PROVIDER": "none", **where}
+    stopped = make(project, aws_env, "deploy", expect=None, SERVICE_NAME=name, **person)
+    assert stopped.returncode != 0, stopped.stdout
+    assert stopped.stdout.splitlines()[0] == (
+        "==> environment staging (the default; ENV=NAME for another: production staging)"
+    )
+    _, bootstrap = outputs(aws_env, f"{name}-bootstrap")
+    assert bootstrap["RepositoryUri"] == repository
+    digest = push_to_moto(aws_env, name, "build-1")
+    make(project, aws_env, "deploy", SERVICE_NAME=name, SCAN_FAIL_SEVERITY="NONE", **person)
+
+    # Production by promotion: staging's image by digest, through the scan gate, no build.
+    promoted = make(
+        project,
+        aws_env,
+        "promote",
+        FROM="staging",
+        TO="production",
+        SERVICE_NAME=name,
+        SCAN_FAIL_SEVERITY="NONE",
+        CI_PROVIDER="none",
+        **where,
+    )
+    assert f"staging runs {repository}@{digest}" in promoted.stdout
+    assert "==> environment production" in promoted.stdout
+    assert "building" not in promoted.stdout
+    assert parameters(aws_env, f"{name}-production-service")["ImageUri"] == f"{repository}@{digest}"
+    _, production = outputs(aws_env, f"{name}-production-service")
+    _, staging = outputs(aws_env, f"{name}-staging-service")
+    task = aws(
+        aws_env,
+        "ecs",
+        "describe-task-definition",
+        "--task-definition",
+        production["TaskDefinitionArn"],
+    )["taskDefinition"]
+    assert task["containerDefinitions"][0]["image"] == f"{repository}@{digest}"
+    # Two of everything but the bootstrap stack and its repository.
+    assert production["ClusterName"] == f"{name}-production"
+    assert staging["ClusterName"] == f"{name}-staging"
+    assert production["LogGroupName"] == f"/ecs/{name}/production"
+    assert production["LoadBalancerDnsName"] != staging["LoadBalancerDnsName"]
+    (ecs_service,) = aws(
+        aws_env,
+        "ecs",
+        "describe-services",
+        "--cluster",
+        f"{name}-production",
+        "--services",
+        f"{name}-production",
+    )["services"]
+    assert ecs_service["desiredCount"] == int(
+        json.loads((HERE.parent / "cookiecutter.json").read_text())["desired_count"]
+    )
+    for environment in ("staging", "production"):
+        aws(aws_env, "iam", "get-role", "--role-name", f"{name}-{environment}-execution")
+        assert aws(
+            aws_env, "ssm", "get-parameters", "--names", f"/{name}/{environment}/API_TOKENS"
+        )["Parameters"]
+
+    # Destroying staging leaves production and the shared bootstrap stack as they are.
+    result = make(project, aws_env, "destroy", SERVICE_NAME=name, ENV="staging", CONFIRM=name)
+    assert (
+        f"keeping stack {name}-bootstrap: the environments production still use it" in result.stdout
+    )
+    assert "aws ecr delete-repository" not in result.stdout
+    live = {
+        s["StackName"]
+        for s in aws(
+            aws_env,
+            "cloudformation",
+            "list-stacks",
+            "--stack-status-filter",
+            "CREATE_COMPLETE",
+            "UPDATE_COMPLETE",
+        )["StackSummaries"]
+    }
+    assert {f"{name}-bootstrap", f"{name}-production-service"} <= live
+    assert f"{name}-staging-service" not in live
+    assert outputs(aws_env, f"{name}-production-service")[1] == production
+    (cluster,) = aws(aws_env, "ecs", "describe-clusters", "--clusters", f"{name}-production")[
+        "clusters"
+    ]
+    assert cluster["status"] == "ACTIVE"
+    aws(aws_env, "iam", "get-role", "--role-name", f"{name}-production-execution")
+    assert aws(aws_env, "ecs", "list-task-definitions", "--family-prefix", f"{name}-production")[
+        "taskDefinitionArns"
+    ]

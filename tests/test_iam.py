@@ -268,7 +268,7 @@ def passed_roles(statements: list[dict]) -> list[tuple]:
 def test_each_role_passes_only_the_roles_it_must(variants):
     """CloudFormation passes the task roles to ECS, CI the CloudFormation role; no role more."""
     task_roles = [
-        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ServiceName}-" + role}
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ServiceName}-*-" + role}
         for role in ("execution", "task")
     ]
     expected = {
@@ -291,8 +291,8 @@ def test_each_role_passes_only_the_roles_it_must(variants):
             for key in ("ExecutionRoleArn", "TaskRoleArn")
         ]
         assert names == [
-            {"Fn::Sub": "${ServiceName}-execution"},
-            {"Fn::Sub": "${ServiceName}-task"},
+            {"Fn::Sub": "${ServiceName}-${EnvironmentName}-execution"},
+            {"Fn::Sub": "${ServiceName}-${EnvironmentName}-task"},
         ]
 
 
@@ -429,7 +429,13 @@ def test_the_execution_role_holds_what_ecs_uses_to_start_the_task(variants):
         by_action = {a: s["Resource"] for s in statements for a in as_list(s["Action"])}
         assert log["Options"]["awslogs-group"] == {"Ref": "LogGroup"}
         assert by_action["logs:PutLogEvents"] == {"Fn::GetAtt": ["LogGroup", "Arn"]}
-        assert as_list(by_action["ssm:GetParameters"]) == secrets
+        # Its own environment's path only, which holds every secret the container reads.
+        environment_path = (
+            "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}"
+            ":parameter/${ServiceName}/${EnvironmentName}/"
+        )
+        assert by_action["ssm:GetParameters"] == {"Fn::Sub": environment_path + "*"}
+        assert secrets and all(v["Fn::Sub"].startswith(environment_path) for v in secrets)
         assert by_action["ecr:BatchGetImage"] == {
             "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}"
             ":repository/${ServiceName}"

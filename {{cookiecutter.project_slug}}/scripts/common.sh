@@ -1,4 +1,4 @@
-# Shared by deploy.sh and destroy.sh: the stack names, output helpers and AWS look-ups.
+# Shared by deploy.sh, destroy.sh and promote.sh: the environment, stack names, output helpers and AWS look-ups.
 # shellcheck shell=bash
 # The variables set here are read by the scripts that source this file.
 # shellcheck disable=SC2034
@@ -7,10 +7,12 @@ SERVICE_NAME="${SERVICE_NAME:-{{ cookiecutter.project_slug }}}"
 export AWS_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-{{ cookiecutter.aws_region }}}}"
 export AWS_DEFAULT_REGION="$AWS_REGION"
 export AWS_PAGER=""
+# One per account, shared by every environment: the ECR repository and the roles.
 BOOTSTRAP_STACK="$SERVICE_NAME-bootstrap"
-SERVICE_STACK="$SERVICE_NAME-service"
-# Deployed only where infra/volume.yaml exists (the volume option); the data outlives the service.
-VOLUME_STACK="$SERVICE_NAME-volume"
+# The environment a target uses when given no ENV.
+DEFAULT_ENVIRONMENT=staging
+# One settings file per environment, service stack parameters as Name=value lines.
+ENVIRONMENTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/infra/environments"
 
 step() { printf '==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -19,6 +21,63 @@ die() {
   shift
   for line in "$@"; do printf '       %s\n' "$line" >&2; done
   exit 1
+}
+
+# The environments this repo has: the names of infra/environments/*.env.
+list_environments() {
+  local file names=()
+  for file in "$ENVIRONMENTS_DIR"/*.env; do
+    [[ -f "$file" ]] && names+=("$(basename "$file" .env)")
+  done
+  printf '%s' "${names[*]-}"
+}
+
+# Set ENVIRONMENT_NAME and ENVIRONMENT_FILE from $1, or the default; refuse an unknown name.
+# Nothing here calls AWS, so a wrong ENV stops before anything changes.
+use_environment() {
+  local name="${1:-}" given="${1:-}"
+  if [[ -z "$name" ]]; then
+    name="$DEFAULT_ENVIRONMENT"
+  fi
+  # IAM role names (<service>-<env>-execution) must fit 64 characters.
+  local length="{% raw %}${#name}{% endraw %}" together="{% raw %}$((${#SERVICE_NAME} + ${#name})){% endraw %}"
+  [[ "$name" =~ ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ && "$length" -le 12 ]] ||
+    die "ENV=$name is not an environment name: lowercase letters, digits and single hyphens, at most 12 characters." \
+      "Environments of this repo: $(list_environments)"
+  [[ "$together" -le 53 ]] ||
+    die "SERVICE_NAME $SERVICE_NAME with ENV=$name is too long for the IAM role names (<service>-<env>-execution, 64 characters)." \
+      "Shorten one: together at most 53 characters."
+  ENVIRONMENT_FILE="$ENVIRONMENTS_DIR/$name.env"
+  [[ -f "$ENVIRONMENT_FILE" ]] ||
+    die "no environment $name (environments: $(list_environments)); add one: cp infra/environments/staging.env infra/environments/$name.env"
+  ENVIRONMENT_NAME="$name"
+  SERVICE_STACK="$SERVICE_NAME-$name-service"
+  # Deployed only where infra/volume.yaml exists (the volume option); the data outlives the service.
+  VOLUME_STACK="$SERVICE_NAME-$name-volume"
+  # Named after both, so that environments side by side in one account never share one.
+  CLUSTER_NAME="$SERVICE_NAME-$name"
+  API_TOKENS_PARAMETER="/$SERVICE_NAME/$name/API_TOKENS"
+  LOG_GROUP="/ecs/$SERVICE_NAME/$name"
+  if [[ -z "$given" ]]; then
+    step "environment $name (the default; ENV=NAME for another: $(list_environments))"
+  else
+    step "environment $name"
+  fi
+}
+
+# Print the environment file's settings, one Name=value a line, without comments or blanks.
+environment_settings() {
+  local line
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    line="${line%%#*}"
+    line="${line#"${line%%[![:space:]]*}"}"
+    line="${line%"${line##*[![:space:]]}"}"
+    [[ -z "$line" ]] && continue
+    [[ "$line" =~ ^[A-Za-z][A-Za-z0-9]*=.*$ ]] ||
+      die "infra/environments/$ENVIRONMENT_NAME.env: \"$line\" is not a Name=value line." \
+        "Fix it: each setting is a service stack parameter, e.g. DesiredCount=2"
+    printf '%s\n' "$line"
+  done <"$ENVIRONMENT_FILE"
 }
 
 stack_status() {

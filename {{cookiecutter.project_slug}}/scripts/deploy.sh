@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Deploy {{ cookiecutter.project_slug }} to ECS on Fargate: bootstrap, image, API tokens, volume, service.
+# Deploy {{ cookiecutter.project_slug }} to one environment on ECS Fargate: bootstrap, image, API tokens, volume, service.
 #
 # Settings (environment variables or `make deploy NAME=value`):
+#   ENV              the environment, infra/environments/<ENV>.env (default staging)
 #   IMAGE_URI        deploy this image and skip the build and push
 #   SCAN_FAIL_SEVERITY  ECR scan findings that stop the deploy: CRITICAL (default), HIGH,
 #                    MEDIUM, LOW, INFORMATIONAL or NONE (scripts/scan_gate.sh)
 #   VPC_ID           with SUBNET_IDS (comma-separated, two or more AZs); default: the
 #                    service stack's current network, else two subnets of the default VPC
 #   CERTIFICATE_ARN  ACM certificate: HTTPS on 443, port 80 redirects
-#   SERVICE_PARAMETERS  more service stack parameters, e.g. "DesiredCount=3 LogLevel=DEBUG"
+#   SERVICE_PARAMETERS  more service stack parameters, e.g. "DesiredCount=3 LogLevel=DEBUG";
+#                    they, and CERTIFICATE_ARN, override the environment file
 #   SERVICE_NAME     names the stacks, repository and cluster (default {{ cookiecutter.project_slug }})
 #   AWS_REGION       default {{ cookiecutter.aws_region }}; AWS_ENDPOINT_URL points the AWS CLI at an emulator
 #   CI_PROVIDER, REPOSITORY_PATH, DEFAULT_BRANCH, OIDC_PROVIDER_ARN
@@ -37,6 +39,7 @@ TOKEN_FILE=""
 VOLUME_PARAMETERS=()
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+use_environment "${ENV:-}"
 
 # Print why a stack failed and what to run next, then stop.
 fail_stack() {
@@ -211,7 +214,7 @@ choose_network() {
 deploy_volume() {
   [[ -f "$VOLUME_TEMPLATE" ]] || return 0
   step "volume stack $VOLUME_STACK (EFS file system for /data)"
-  local params=("ServiceName=$SERVICE_NAME")
+  local params=("ServiceName=$SERVICE_NAME" "EnvironmentName=$ENVIRONMENT_NAME")
   [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
   deploy_stack "$VOLUME_STACK" "$VOLUME_TEMPLATE" "$STACK_ROLE_ARN" "${params[@]}"
   local output
@@ -225,7 +228,7 @@ deploy_volume() {
 # never changed here. CI may only see that it exists: writing a secret is no part of
 # deploying, and without the parameter the new tasks could not start.
 ensure_api_tokens() {
-  local name="/$SERVICE_NAME/api-tokens"
+  local name="$API_TOKENS_PARAMETER"
   step "API tokens: SSM parameter $name"
   local found
   found="$(aws ssm describe-parameters --parameter-filters "Key=Name,Option=Equals,Values=$name" \
@@ -251,7 +254,10 @@ ensure_api_tokens() {
 
 deploy_service() {
   step "service stack $SERVICE_STACK"
-  local params=("ServiceName=$SERVICE_NAME" "ImageUri=$IMAGE_URI")
+  local params=("ServiceName=$SERVICE_NAME" "EnvironmentName=$ENVIRONMENT_NAME" "ImageUri=$IMAGE_URI")
+  local setting
+  # The environment's file first: a later value of the same name wins.
+  while IFS= read -r setting; do params+=("$setting"); done < <(environment_settings)
   params+=(${VOLUME_PARAMETERS[@]+"${VOLUME_PARAMETERS[@]}"})
   [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
   [[ -z "$CERTIFICATE_ARN" ]] || params+=("CertificateArn=$CERTIFICATE_ARN")
@@ -278,7 +284,7 @@ print_url() {
   local url
   url="$(stack_output "$SERVICE_STACK" ServiceUrl)"
   step "deployed: $url"
-  note "health: $url/healthz   logs: aws logs tail /ecs/$SERVICE_NAME --follow"
+  note "health: $url/healthz   logs: aws logs tail $LOG_GROUP --follow"
 }
 
 check_tools

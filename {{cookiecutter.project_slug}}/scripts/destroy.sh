@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Delete {{ cookiecutter.project_slug }} from AWS: the service, volume (if any) and bootstrap stacks.
+# Delete one environment of {{ cookiecutter.project_slug }} from AWS: its service and volume (if any) stacks,
+# and the bootstrap stack too once no other environment's service stack is left.
 #
-# Asks for the service name first; without a terminal, set CONFIRM=<service name>.
+# ENV names the environment (default staging). Asks for the service name first; without a
+# terminal, set CONFIRM=<service name>.
 # Kept on purpose, and named at the end: the ECR repository with its images, the S3
 # bucket of the load balancer's access logs, the SSM parameter of the API tokens (the
 # clients hold them, and a new deploy reuses it), and the EFS file system of the
@@ -10,6 +12,7 @@ set -euo pipefail
 
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+use_environment "${ENV:-}"
 
 # Destroy reads outputs of stacks that may be half gone: a missing one reads as None.
 output_or_none() {
@@ -21,6 +24,17 @@ check_tools() {
   command -v aws >/dev/null || die "the AWS CLI is not installed."
   check_credentials
   note "deleting as $CALLER_ARN from $AWS_REGION"
+}
+
+# The service stacks of the other environments that exist: while one does, the bootstrap
+# stack (their repository and roles) stays.
+other_environments_deployed() {
+  local name found=()
+  for name in $(list_environments); do
+    [[ "$name" == "$ENVIRONMENT_NAME" ]] && continue
+    [[ "$(stack_status "$SERVICE_NAME-$name-service")" == NONE ]] || found+=("$name")
+  done
+  printf '%s' "${found[*]-}"
 }
 
 confirm() {
@@ -50,11 +64,11 @@ allow_load_balancer_deletion() {
 # The service stack keeps replaced task definition revisions (UpdateReplacePolicy:
 # Retain), so that a service can be rolled back to one; they go here.
 deregister_task_definitions() {
-  step "deregistering the task definition revisions of $SERVICE_NAME"
+  step "deregistering the task definition revisions of $CLUSTER_NAME"
   local arns arn
   # --family-prefix matches by prefix: keep this family's revisions only.
-  arns="$(aws ecs list-task-definitions --family-prefix "$SERVICE_NAME" --status ACTIVE \
-    --query "taskDefinitionArns[?contains(@, ':task-definition/$SERVICE_NAME:')]" --output text)"
+  arns="$(aws ecs list-task-definitions --family-prefix "$CLUSTER_NAME" --status ACTIVE \
+    --query "taskDefinitionArns[?contains(@, ':task-definition/$CLUSTER_NAME:')]" --output text)"
   if [[ -z "$arns" || "$arns" == None ]]; then
     note "none left"
     return
@@ -84,17 +98,17 @@ delete_stack() {
   note "deleted"
 }
 
+check_tools
 # In this order: the service mounts the volume, and the bootstrap stack holds the
 # repository the service pulls from and the role both stacks run with.
-STACKS=("$SERVICE_STACK" "$VOLUME_STACK" "$BOOTSTRAP_STACK")
-
-check_tools
+STACKS=("$SERVICE_STACK" "$VOLUME_STACK")
+OTHERS="$(other_environments_deployed)"
+[[ -n "$OTHERS" ]] || STACKS+=("$BOOTSTRAP_STACK")
 confirm
 # Read what the stacks keep before they are gone, to name it afterwards.
 REPOSITORY="$(output_or_none "$BOOTSTRAP_STACK" RepositoryUri)"
 ACCESS_LOGS="$(output_or_none "$SERVICE_STACK" AccessLogBucketName)"
 FILE_SYSTEM="$(output_or_none "$VOLUME_STACK" FileSystemId)"
-API_TOKENS_PARAMETER="/$SERVICE_NAME/api-tokens"
 TOKENS_FOUND="$(aws ssm describe-parameters \
   --parameter-filters "Key=Name,Option=Equals,Values=$API_TOKENS_PARAMETER" \
   --query 'length(Parameters)' --output text)"
@@ -104,12 +118,16 @@ STACK_ROLE_ARN="$(output_or_none "$BOOTSTRAP_STACK" CloudFormationRoleArn)"
 allow_load_balancer_deletion
 delete_stack "$SERVICE_STACK" "$STACK_ROLE_ARN"
 delete_stack "$VOLUME_STACK" "$STACK_ROLE_ARN"
-delete_stack "$BOOTSTRAP_STACK" ""
+if [[ -n "$OTHERS" ]]; then
+  step "keeping stack $BOOTSTRAP_STACK: the environments $OTHERS still use it"
+else
+  delete_stack "$BOOTSTRAP_STACK" ""
+fi
 deregister_task_definitions
 
 step "done; kept on purpose, delete by hand when no longer needed:"
 named=0
-if [[ "$REPOSITORY" == */* ]]; then
+if [[ "$REPOSITORY" == */* && -z "$OTHERS" ]]; then
   note "ECR repository ${REPOSITORY#*/} and its images:"
   note "  aws ecr delete-repository --repository-name ${REPOSITORY#*/} --force"
   named=$((named + 1))

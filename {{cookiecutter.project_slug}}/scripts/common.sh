@@ -40,11 +40,10 @@ use_environment() {
     name="$DEFAULT_ENVIRONMENT"
   fi
   # IAM role names (<service>-<env>-execution) must fit 64 characters.
-  local length="{% raw %}${#name}{% endraw %}" together="{% raw %}$((${#SERVICE_NAME} + ${#name})){% endraw %}"
-  [[ "$name" =~ ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ && "$length" -le 12 ]] ||
+  [[ "$name" =~ ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ && "$name" =~ ^.{1,12}$ ]] ||
     die "ENV=$name is not an environment name: lowercase letters, digits and single hyphens, at most 12 characters." \
       "Environments of this repo: $(list_environments)"
-  [[ "$together" -le 53 ]] ||
+  [[ "$SERVICE_NAME-$name" =~ ^.{1,54}$ ]] ||
     die "SERVICE_NAME $SERVICE_NAME with ENV=$name is too long for the IAM role names (<service>-<env>-execution, 64 characters)." \
       "Shorten one: together at most 53 characters."
   ENVIRONMENT_FILE="$ENVIRONMENTS_DIR/$name.env"

@@ -203,7 +203,8 @@ def test_github_deploy_is_least_privilege(baked, options):
         for job_id, job in workflow["jobs"].items():
             token = job.get("permissions", {}).get("id-token")
             aws_job = name == "deploy.yml" and job_id in GITHUB_AWS_JOBS
-            assert token == ("write" if aws_job else None), f"{name}: {job_id} has id-token: {token}"
+            expected = "write" if aws_job else None
+            assert token == expected, f"{name}: {job_id} has id-token: {token}"
             for step in job.get("steps", []):
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False, f"{name}: {job_id}"
@@ -394,7 +395,7 @@ def test_github_promotes_the_built_digest_without_rebuilding(baked, options):
     jobs = load_github(baked(options), "deploy.yml")["jobs"]
     build = jobs["build"]
     (push,) = [step for step in build["steps"] if "scripts/push_image.sh" in step.get("run", "")]
-    assert build["outputs"]["image"] == "${{ steps.%s.outputs.image }}" % push["id"]
+    assert build["outputs"]["image"] == f"${{{{ steps.{push['id']}.outputs.image }}}}"
     assert 'echo "image=$repository@$digest" >> "$GITHUB_OUTPUT"' in push["run"]
     assert 'scripts/scan_gate.sh "$repository@$digest"' in push["run"]
     assert not any("make deploy" in command for command in commands_of(build))
@@ -415,7 +416,7 @@ def test_github_promotes_the_built_digest_without_rebuilding(baked, options):
 
 @pytest.mark.parametrize("options", matrix_params(GITLAB))
 def test_gitlab_promotes_the_built_digest_without_rebuilding(baked, options):
-    """push-image writes the digest as a dotenv report; staging, then manual production, deploy it."""
+    """push-image reports the digest as dotenv; staging, then manual production, deploy it."""
     pipeline = yaml.safe_load((baked(options) / ".gitlab-ci.yml").read_text())
     push = pipeline["push-image"]
     assert push["artifacts"]["reports"]["dotenv"] == "image.env"
@@ -423,7 +424,9 @@ def test_gitlab_promotes_the_built_digest_without_rebuilding(baked, options):
     assert 'scripts/scan_gate.sh "$repository@$digest"' in push["script"]
     jobs = {k: v for k, v in pipeline.items() if isinstance(v, dict) and not k.startswith(".")}
     pushers = {
-        job_id for job_id, job in jobs.items() if any("push_image.sh" in c for c in commands_of(job))
+        job_id
+        for job_id, job in jobs.items()
+        if any("push_image.sh" in command for command in commands_of(job))
     }
     assert pushers == {"push-image"}
     # build-image builds without pushing, on branches other than the default only.

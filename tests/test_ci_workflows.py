@@ -189,42 +189,58 @@ def load_github(project: Path, name: str) -> dict:
     return yaml.safe_load((project / ".github" / "workflows" / name).read_text())
 
 
+# The jobs of deploy.yml that assume the deploy role, each through one environment.
+GITHUB_AWS_JOBS = {"build": "staging", "staging": "staging", "production": "production"}
+
+
 @pytest.mark.parametrize("options", matrix_params(GITHUB))
 def test_github_deploy_is_least_privilege(baked, options):
-    """Only the deploy job gets an OIDC token; checkouts keep no token; deploys never overlap."""
+    """Only the AWS jobs get an OIDC token, each in an environment; checkouts keep no token."""
     project = baked(options)
     for name in ("ci.yml", "deploy.yml"):
         workflow = load_github(project, name)
         assert workflow["permissions"] == {}, f"{name}: set permissions: {{}} at the top"
         for job_id, job in workflow["jobs"].items():
             token = job.get("permissions", {}).get("id-token")
-            expected = "write" if (name, job_id) == ("deploy.yml", "deploy") else None
+            aws_job = name == "deploy.yml" and job_id in GITHUB_AWS_JOBS
+            expected = "write" if aws_job else None
             assert token == expected, f"{name}: {job_id} has id-token: {token}"
             for step in job.get("steps", []):
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False, f"{name}: {job_id}"
-    deploy = load_github(project, "deploy.yml")["jobs"]["deploy"]
-    # An environment would replace the branch in the OIDC subject the deploy role trusts.
-    assert "environment" not in deploy
-    assert deploy["concurrency"]["cancel-in-progress"] is False
-    assert deploy["needs"] == "ci"
-    credentials = next(
-        s for s in deploy["steps"] if "configure-aws-credentials" in s.get("uses", "")
-    )
-    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-    assert credentials["with"]["aws-region"] == OPTIONS["aws_region"]
+    jobs = load_github(project, "deploy.yml")["jobs"]
+    for job_id, environment in GITHUB_AWS_JOBS.items():
+        job = jobs[job_id]
+        # The environment puts environment:NAME in the OIDC subject the deploy role trusts.
+        named = job["environment"]
+        assert (named if isinstance(named, str) else named["name"]) == environment, job_id
+        credentials = next(
+            s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")
+        )
+        assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+        assert credentials["with"]["aws-region"] == OPTIONS["aws_region"]
+    for job_id in ("staging", "production"):
+        assert jobs[job_id]["concurrency"] == {"group": job_id, "cancel-in-progress": False}
+    assert jobs["build"]["needs"] == "ci"
 
 
 @pytest.mark.parametrize("options", matrix_params(GITLAB))
 def test_gitlab_deploy_uses_oidc_from_the_default_branch_only(baked, options):
-    """GitLab deploys the default branch only, one at a time, by OIDC, with no stored keys."""
+    """GitLab's AWS jobs run on the default branch only, one deploy at a time, by OIDC."""
     pipeline = yaml.safe_load((baked(options) / ".gitlab-ci.yml").read_text())
-    deploy = pipeline["deploy"]
-    assert deploy["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
-    assert deploy["environment"]["name"] == "production"
-    assert deploy["resource_group"] == "production"
-    assert deploy["id_tokens"]["AWS_ID_TOKEN"]["aud"]
-    assert any("assume-role-with-web-identity" in line for line in deploy["before_script"])
+    aws = pipeline[".aws"]
+    assert aws["rules"] == [{"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"}]
+    assert aws["id_tokens"]["AWS_ID_TOKEN"]["aud"]
+    assert any("assume-role-with-web-identity" in line for line in aws["before_script"])
+    for job_id in ("push-image", "deploy-staging", "deploy-production"):
+        assert pipeline[job_id]["extends"] == ".aws", job_id
+    assert pipeline["deploy-production"]["rules"] == [
+        {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", "when": "manual"}
+    ]
+    for environment in ("staging", "production"):
+        job = pipeline[f"deploy-{environment}"]
+        assert job["environment"]["name"] == environment
+        assert job["resource_group"] == environment
     assert pipeline["template-update"]["allow_failure"] is True
     jobs = {"": pipeline, **{k: v for k, v in pipeline.items() if isinstance(v, dict)}}
     for job_id, job in jobs.items():
@@ -308,12 +324,13 @@ BUILDKIT_IMAGE = re.compile(r"image=(moby/buildkit:v\d+\.\d+\.\d+)\b")
 
 
 @pytest.mark.parametrize("options", matrix_params(GITHUB))
-def test_github_deploys_with_a_builder_that_attaches_attestations(baked, options):
-    """The deploy job sets up a docker-container builder, BuildKit pinned, before make deploy."""
-    steps = load_github(baked(options), "deploy.yml")["jobs"]["deploy"]["steps"]
+def test_github_builds_with_a_builder_that_attaches_attestations(baked, options):
+    """The build job sets up a docker-container builder, BuildKit pinned, before it pushes."""
+    steps = load_github(baked(options), "deploy.yml")["jobs"]["build"]["steps"]
     names = [step.get("uses", step.get("run", "")) for step in steps]
     (setup,) = [i for i, name in enumerate(names) if name.startswith("docker/setup-buildx-action@")]
-    assert setup < names.index("make deploy")
+    (push,) = [i for i, name in enumerate(names) if "scripts/push_image.sh" in name]
+    assert setup < push
     settings = steps[setup].get("with", {})
     assert settings.get("driver", "docker-container") == "docker-container"
     assert BUILDKIT_IMAGE.fullmatch(settings["driver-opts"])
@@ -321,15 +338,16 @@ def test_github_deploys_with_a_builder_that_attaches_attestations(baked, options
 
 
 @pytest.mark.parametrize("options", matrix_params(GITLAB))
-def test_gitlab_deploys_with_a_builder_that_attaches_attestations(baked, options):
-    """The deploy job creates and uses a docker-container builder, BuildKit pinned."""
-    deploy = yaml.safe_load((baked(options) / ".gitlab-ci.yml").read_text())["deploy"]
-    (create,) = [line for line in deploy["before_script"] if "docker buildx create" in line]
-    flags = create.split()
+def test_gitlab_builds_with_a_builder_that_attaches_attestations(baked, options):
+    """The push job creates and uses a docker-container builder, BuildKit pinned, first."""
+    script = yaml.safe_load((baked(options) / ".gitlab-ci.yml").read_text())["push-image"]["script"]
+    (create,) = [i for i, line in enumerate(script) if "docker buildx create" in line]
+    (push,) = [i for i, line in enumerate(script) if "scripts/push_image.sh" in line]
+    assert create < push
+    flags = script[create].split()
     assert "--use" in flags
     assert flags[flags.index("--driver") + 1] == "docker-container"
     assert BUILDKIT_IMAGE.fullmatch(flags[flags.index("--driver-opt") + 1])
-    assert deploy["script"] == ["make deploy"]
 
 
 def test_both_providers_pin_the_same_buildkit():
@@ -343,3 +361,85 @@ def test_both_providers_pin_the_same_buildkit():
     }
     assert all(len(found) == 1 for found in pins.values()), pins
     assert len({found[0] for found in pins.values()}) == 1, pins
+
+
+# What builds or pushes an image, in a job's commands.
+BUILDS = re.compile(r"push_image\.sh|docker (buildx )?build|docker push|make image\b")
+# make deploy with the image named, which skips the build and push.
+DEPLOYS_IMAGE = re.compile(r'make deploy ENV=(\w+) IMAGE_URI="\$IMAGE_URI"')
+
+
+def commands_of(job: dict) -> list[str]:
+    """The shell commands of a GitHub job's run: steps or a GitLab job's scripts."""
+    lines = [step["run"] for step in job.get("steps", []) if "run" in step]
+    lines += [line for key in ("before_script", "script") for line in job.get(key, [])]
+    return [command for text in lines for command in shell_commands(text)]
+
+
+def assert_deploys_the_given_image_only(job_id: str, job: dict, environment: str) -> None:
+    """The job runs make deploy for environment with IMAGE_URI, and builds nothing."""
+    commands = commands_of(job)
+    deploys = [command for command in commands if "make deploy" in command]
+    assert deploys, f"{job_id}: no make deploy"
+    for command in deploys:
+        assert DEPLOYS_IMAGE.search(command), f"{job_id}: {command!r} does not name the image"
+        assert DEPLOYS_IMAGE.search(command)[1] == environment, f"{job_id}: {command!r}"
+    built = [command for command in commands if BUILDS.search(command)]
+    assert not built, f"{job_id} builds or pushes: {built}"
+    assert not any("setup-buildx" in step.get("uses", "") for step in job.get("steps", []))
+
+
+@pytest.mark.parametrize("options", matrix_params(GITHUB))
+def test_github_promotes_the_built_digest_without_rebuilding(baked, options):
+    """Build pushes once and outputs the digest; staging, then approved production, deploy it."""
+    jobs = load_github(baked(options), "deploy.yml")["jobs"]
+    build = jobs["build"]
+    (push,) = [step for step in build["steps"] if "scripts/push_image.sh" in step.get("run", "")]
+    assert build["outputs"]["image"] == f"${{{{ steps.{push['id']}.outputs.image }}}}"
+    assert 'echo "image=$repository@$digest" >> "$GITHUB_OUTPUT"' in push["run"]
+    assert 'scripts/scan_gate.sh "$repository@$digest"' in push["run"]
+    assert not any("make deploy" in command for command in commands_of(build))
+    # Only the build job builds or pushes.
+    for job_id, job in jobs.items():
+        if job_id != "build":
+            assert not any(BUILDS.search(c) for c in commands_of(job)), job_id
+    needs = {"staging": ["build"], "production": ["build", "staging"]}
+    for environment, needed in needs.items():
+        job = jobs[environment]
+        assert sorted(job["needs"] if isinstance(job["needs"], list) else [job["needs"]]) == needed
+        # The approval gate: the environment's required reviewers (docs/ci-github.md).
+        assert job["environment"] == environment
+        (deploy,) = [step for step in job["steps"] if "make deploy" in step.get("run", "")]
+        assert deploy["env"]["IMAGE_URI"] == "${{ needs.build.outputs.image }}", environment
+        assert_deploys_the_given_image_only(environment, job, environment)
+
+
+@pytest.mark.parametrize("options", matrix_params(GITLAB))
+def test_gitlab_promotes_the_built_digest_without_rebuilding(baked, options):
+    """push-image reports the digest as dotenv; staging, then manual production, deploy it."""
+    pipeline = yaml.safe_load((baked(options) / ".gitlab-ci.yml").read_text())
+    push = pipeline["push-image"]
+    assert push["artifacts"]["reports"]["dotenv"] == "image.env"
+    assert 'echo "IMAGE_URI=$repository@$digest" > image.env' in push["script"]
+    assert 'scripts/scan_gate.sh "$repository@$digest"' in push["script"]
+    jobs = {k: v for k, v in pipeline.items() if isinstance(v, dict) and not k.startswith(".")}
+    pushers = {
+        job_id
+        for job_id, job in jobs.items()
+        if any("push_image.sh" in command for command in commands_of(job))
+    }
+    assert pushers == {"push-image"}
+    # build-image builds without pushing, on branches other than the default only.
+    assert commands_of(pipeline["build-image"]) == ["make image"]
+    assert pipeline["build-image"]["rules"] == [{"if": "$CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH"}]
+    needs = {"staging": ["push-image"], "production": ["deploy-staging", "push-image"]}
+    for environment, needed in needs.items():
+        job_id = f"deploy-{environment}"
+        job = pipeline[job_id]
+        assert sorted(job["needs"]) == needed, job_id
+        assert job["environment"]["name"] == environment
+        assert_deploys_the_given_image_only(job_id, job, environment)
+    production = pipeline["deploy-production"]
+    assert all(rule["when"] == "manual" for rule in production["rules"])
+    # Blocks the pipeline until someone runs it, rather than skipping past it.
+    assert production["allow_failure"] is False

@@ -165,21 +165,29 @@ def test_ecr_expires_untagged_images_and_keeps_the_newest_tagged(templates):
         assert untagged["rulePriority"] < tagged["rulePriority"]
 
 
-# The only subject each provider's deploy role may trust: the repository's default branch.
+# The only subjects each provider's deploy role may trust: on GitHub the repository's
+# staging and production environments, on GitLab its default branch.
 TRUSTED_SUBJECTS = {
     "github": (
         "token.actions.githubusercontent.com",
-        "repo:${RepositoryPath}:ref:refs/heads/${DefaultBranch}",
+        [
+            {"Fn::Sub": "repo:${RepositoryPath}:environment:staging"},
+            {"Fn::Sub": "repo:${RepositoryPath}:environment:production"},
+        ],
     ),
-    "gitlab": ("gitlab.com", "project_path:${RepositoryPath}:ref_type:branch:ref:${DefaultBranch}"),
+    "gitlab": (
+        "gitlab.com",
+        {"Fn::Sub": "project_path:${RepositoryPath}:ref_type:branch:ref:${DefaultBranch}"},
+    ),
 }
 
 
-def test_the_deploy_role_trusts_the_default_branch_only(templates):
-    """Each trust is StringEquals on aud and on one sub, the default branch's: no environment.
+def test_the_deploy_role_trusts_the_environments_or_the_default_branch_only(templates):
+    """Each trust is StringEquals on aud and on sub: GitHub's environments, GitLab's branch.
 
-    IAM checks no other claim the generated CI relies on (GitLab's ref_protected is not a
-    condition key), so the docs ask for a protected default branch.
+    IAM checks no other claim the generated CI relies on (GitHub's environment branch rule
+    is a repository setting; GitLab's ref_protected is not a condition key), so the docs ask
+    for both.
     """
     documents = set()
     for path in (path for path in templates if path.name == "bootstrap.yaml"):
@@ -188,7 +196,7 @@ def test_the_deploy_role_trusts_the_default_branch_only(templates):
             issuer, subject = TRUSTED_SUBJECTS[provider]
             (statement,) = document["Statement"]
             assert set(statement["Condition"]) == {"StringEquals"}, provider
-            assert statement["Condition"]["StringEquals"][f"{issuer}:sub"] == {"Fn::Sub": subject}
+            assert statement["Condition"]["StringEquals"][f"{issuer}:sub"] == subject
             assert set(statement["Condition"]["StringEquals"]) == {f"{issuer}:aud", f"{issuer}:sub"}
             documents.add(provider)
     assert documents == set(TRUSTED_SUBJECTS)

@@ -292,7 +292,7 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert repository["repositoryUri"] == bootstrap["RepositoryUri"]
     assert repository["imageTagMutability"] == "IMMUTABLE"
 
-    # The deploy role: this repository's default branch only.
+    # The deploy role: this repository's environments (GitHub) or default branch (GitLab).
     role = aws(
         aws_env, "iam", "get-role", "--role-name", bootstrap["DeployRoleArn"].rsplit("/", 1)[1]
     )["Role"]
@@ -308,7 +308,10 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
         issuer = "token.actions.githubusercontent.com"
         assert trust["Condition"]["StringEquals"] == {
             f"{issuer}:aud": "sts.amazonaws.com",
-            f"{issuer}:sub": "repo:acme/orders-service:ref:refs/heads/main",
+            f"{issuer}:sub": [
+                "repo:acme/orders-service:environment:staging",
+                "repo:acme/orders-service:environment:production",
+            ],
         }
 
     # The cluster, and the service in it running this stack's task definition and image.

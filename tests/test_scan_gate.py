@@ -299,7 +299,7 @@ def test_make_deploy_stops_at_the_gate_before_the_service_stack(baked, aws_env):
     )
     _, bootstrap = outputs(aws_env, f"{name}-bootstrap")
     # The API tokens are a person's to create; as CI, deploy.sh only checks they exist.
-    aws(aws_env, "ssm", "put-parameter", "--name", f"/{name}/api-tokens",
+    aws(aws_env, "ssm", "put-parameter", "--name", f"/{name}/staging/API_TOKENS",
         "--type", "SecureString", "--value", "a-token")  # fmt: skip
     # What BuildKit pushes: the image and its attestation manifest by digest, then the index.
     pushed = [
@@ -343,13 +343,13 @@ def test_make_deploy_stops_at_the_gate_before_the_service_stack(baked, aws_env):
     assert "HIGH\tCVE-9999-9999\tmoto_fake\t9.9.9" in blocked.stderr
     assert "==> service stack" not in blocked.stdout
     stacks = aws(aws_env, "cloudformation", "list-stacks")["StackSummaries"]
-    assert f"{name}-service" not in {stack["StackName"] for stack in stacks}
+    assert f"{name}-staging-service" not in {stack["StackName"] for stack in stacks}
 
     # CRITICAL, the default, lets a HIGH finding through. The task names the index by its
     # tag, which is immutable: ECS resolves it to the index whose linux/amd64 image was scanned.
     result = make(project, as_deploy_role, "deploy", **variables)
     assert "scan COMPLETE: 1 findings, none of severity CRITICAL or above" in result.stdout
-    _, service = outputs(aws_env, f"{name}-service")
+    _, service = outputs(aws_env, f"{name}-staging-service")
     definition = service["TaskDefinitionArn"]
     task = aws(aws_env, "ecs", "describe-task-definition", "--task-definition", definition)
     assert task["taskDefinition"]["containerDefinitions"][0]["image"] == image_uri

@@ -45,7 +45,7 @@ use_environment() {
       "Environments of this repo: $(list_environments)"
   [[ "$SERVICE_NAME-$name" =~ ^.{1,54}$ ]] ||
     die "SERVICE_NAME $SERVICE_NAME with ENV=$name is too long for the IAM role names (<service>-<env>-execution, 64 characters)." \
-      "Shorten one: together at most 53 characters."
+      "Shorten one: <service>-<env> may have at most 54 characters."
   ENVIRONMENT_FILE="$ENVIRONMENTS_DIR/$name.env"
   [[ -f "$ENVIRONMENT_FILE" ]] ||
     die "no environment $name (environments: $(list_environments)); add one: cp infra/environments/staging.env infra/environments/$name.env"

@@ -203,6 +203,19 @@ def outputs(env, stack):
     }
 
 
+def live_stacks(env) -> set[str]:
+    """The names of the stacks that exist now, created or updated, deleted ones excluded."""
+    summaries = aws(
+        env,
+        "cloudformation",
+        "list-stacks",
+        "--stack-status-filter",
+        "CREATE_COMPLETE",
+        "UPDATE_COMPLETE",
+    )["StackSummaries"]
+    return {summary["StackName"] for summary in summaries}
+
+
 def role_of(env, stack):
     """The role CloudFormation runs a stack with, or None for the caller's own permissions."""
     (described,) = aws(env, "cloudformation", "describe-stacks", "--stack-name", stack)["Stacks"]
@@ -559,16 +572,8 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     assert f"CONFIRM={name}" in refused.stderr
 
     result = make(baked(options), aws_env, "destroy", SERVICE_NAME=name, CONFIRM=name)
-    stacks = aws(
-        aws_env,
-        "cloudformation",
-        "list-stacks",
-        "--stack-status-filter",
-        "CREATE_COMPLETE",
-        "UPDATE_COMPLETE",
-    )["StackSummaries"]
     stack_names = {f"{name}-bootstrap", f"{name}-staging-service", f"{name}-staging-volume"}
-    assert not stack_names & {s["StackName"] for s in stacks}
+    assert not stack_names & live_stacks(aws_env)
     balancer_id = balancer.split(":loadbalancer/")[1]
     assert f"turning off deletion protection of load balancer {balancer_id}" in result.stdout
     assert f"deregistered {kept.rsplit('/', 1)[1]}" in result.stdout
@@ -883,17 +888,7 @@ def test_environments_live_side_by_side_and_production_gets_stagings_digest(bake
         f"keeping stack {name}-bootstrap: the environments production still use it" in result.stdout
     )
     assert "aws ecr delete-repository" not in result.stdout
-    live = {
-        s["StackName"]
-        for s in aws(
-            aws_env,
-            "cloudformation",
-            "list-stacks",
-            "--stack-status-filter",
-            "CREATE_COMPLETE",
-            "UPDATE_COMPLETE",
-        )["StackSummaries"]
-    }
+    live = live_stacks(aws_env)
     assert {f"{name}-bootstrap", f"{name}-production-service"} <= live
     assert f"{name}-staging-service" not in live
     assert outputs(aws_env, f"{name}-production-service")[1] == production

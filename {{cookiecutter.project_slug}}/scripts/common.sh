@@ -23,6 +23,9 @@ die() {
   exit 1
 }
 
+# The service stack of environment $1: one per environment, side by side in one account.
+service_stack_of() { printf '%s-%s-service' "$SERVICE_NAME" "$1"; }
+
 # The environments this repo has: the names of infra/environments/*.env.
 list_environments() {
   local file names=()
@@ -50,7 +53,7 @@ use_environment() {
   [[ -f "$ENVIRONMENT_FILE" ]] ||
     die "no environment $name (environments: $(list_environments)); add one: cp infra/environments/staging.env infra/environments/$name.env"
   ENVIRONMENT_NAME="$name"
-  SERVICE_STACK="$SERVICE_NAME-$name-service"
+  SERVICE_STACK="$(service_stack_of "$name")"
   # Deployed only where infra/volume.yaml exists (the volume option); the data outlives the service.
   VOLUME_STACK="$SERVICE_NAME-$name-volume"
   # Named after both, so that environments side by side in one account never share one.

@@ -32,7 +32,7 @@ other_environments_deployed() {
   local name found=()
   for name in $(list_environments); do
     [[ "$name" == "$ENVIRONMENT_NAME" ]] && continue
-    [[ "$(stack_status "$SERVICE_NAME-$name-service")" == NONE ]] || found+=("$name")
+    [[ "$(stack_status "$(service_stack_of "$name")")" == NONE ]] || found+=("$name")
   done
   printf '%s' "${found[*]-}"
 }

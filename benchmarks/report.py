@@ -201,7 +201,7 @@ class Derived(TypedDict):
 
     server: str
     workers: int
-    threads: int
+    connections: int
 
 
 class SizeRun(Size):
@@ -699,7 +699,7 @@ def render_sizing(results: Results) -> str:
         )
     header = [
         "fargate_cpu / fargate_memory",
-        "server, workers x threads",
+        "server, workers x connections",
         "idle MiB",
         "peak MiB (of task)",
         "/healthz req/s",

@@ -592,7 +592,7 @@ def measure_size(
         peak = container.memory()["peak"]
         oom = container.oom_kills() + (container.inspect("{{.State.OOMKilled}}") == "true")
         derived = {} if command else container.derived_model(run.package)
-        label = variant["label"] or f"{derived['server']} {derived['workers']}x{derived['threads']}"
+        label = variant["label"] or f"{derived['server']} {derived['workers']}x{derived['connections']}"
         measured: report.SizeRun = {
             **size,
             "cpus_run": min(size["cpu"] / 1024, os.cpu_count() or 1),

@@ -67,13 +67,14 @@ FARGATE_SIZES = {
 }
 
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
-# Names the generated code imports (gunicorn: after the documented switch back to it):
-# a package called one of these would shadow it.
+# Names the generated code imports: a package called one of these would shadow it.
 DEPENDENCIES = frozenset(
     {
         "flask",
         "gunicorn",
-        "granian",
+        "gevent",
+        "greenlet",
+        "zope",
         "werkzeug",
         "jinja2",
         "pythonjsonlogger",

@@ -88,13 +88,12 @@ def test_option_files_are_present_or_absent(baked, options):
         ".cookiecutter.json",
         "requirements.in",
         "requirements.txt",
-        "requirements-reload.in",
-        "requirements-reload.txt",
         "requirements-dev.in",
         "requirements-dev.txt",
         "pyproject.toml",
         f"src/{PACKAGE}/__init__.py",
         f"src/{PACKAGE}/serve.py",
+        f"src/{PACKAGE}/worker.py",
     ):
         assert always in present
 

@@ -52,8 +52,8 @@ def size_run(cpu, memory, peak_mib, *, oom_kills=0, slow=None) -> report.SizeRun
         memory=memory,
         cpus_run=cpu / 1024,
         cpus_capped=False,
-        model="granian 1x128",
-        derived=report.Derived(server="granian", workers=1, threads=128),
+        model="gunicorn gevent 1x1000",
+        derived=report.Derived(server="gunicorn gevent", workers=1, connections=1000),
         idle_bytes=40 * MiB,
         peak_bytes=peak_mib * MiB,
         oom_kills=oom_kills,
@@ -304,7 +304,7 @@ def test_sizing_table_has_one_row_per_size(results):
     """The sizing table names each Fargate size, its workers, memory share and speed."""
     lines = report.render_sizing(results).splitlines()
     assert len(lines) == 2 + len(results["sizing"])
-    assert "| 256 / 512 (0.25 vCPU, 512 MiB) | granian 1x128 | 40 | 120 (23%) | 600 |" in lines[2]
+    assert "| 256 / 512 (0.25 vCPU, 512 MiB) | gunicorn gevent 1x1000 | 40 | 120 (23%) | 600 |" in lines[2]
     assert "| 1024 / 2048 (1 vCPU, 2048 MiB) |" in lines[3]
 
 

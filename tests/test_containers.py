@@ -15,7 +15,7 @@ import time
 import uuid
 
 import pytest
-from conftest import assert_exited, choices, docker_engine_available, free_port, matrix_params, run
+from conftest import PACKAGE, assert_exited, choices, docker_engine_available, free_port, matrix_params, run
 
 pytestmark = pytest.mark.container
 
@@ -79,7 +79,6 @@ class Stack:
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            # Header names are case-insensitive: granian sends them in lower case.
             return response.status, response.headers, response.read()
         finally:
             connection.close()
@@ -96,8 +95,7 @@ def stack(request, engine, baked):
     stack.up()
     yield stack
     stack.compose("down", "--volumes", "--remove-orphans", expect=None)
-    # compose.override.yaml tags the development stack's image IMAGE-reload.
-    docker("image", "rm", "--force", stack.image, f"{stack.image}-reload", expect=None)
+    docker("image", "rm", "--force", stack.image, expect=None)
 
 
 def test_compose_files_are_valid(stack):
@@ -296,5 +294,26 @@ def test_development_stack_serves_with_the_source_mounted(stack):
         mounts = {mount["Destination"]: mount["RW"] for mount in inspect["Mounts"]}
         assert mounts["/app/src"] is False
         assert "--reload" in inspect["Config"]["Cmd"]
+        assert_an_edit_is_served(stack)
     finally:
         stack.compose("down", "--volumes", files=DEVELOPMENT, expect=None)
+
+
+def assert_an_edit_is_served(stack, seconds=30):
+    """Edit /healthz's answer under src/: the reloaded worker serves the edit."""
+    health = stack.project / "src" / PACKAGE / "health.py"
+    source = health.read_text()
+    assert 'jsonify(status="ok")' in source
+    health.write_text(source.replace('jsonify(status="ok")', 'jsonify(status="edited")'))
+    try:
+        deadline = time.monotonic() + seconds
+        answer = b""
+        while time.monotonic() < deadline and b"edited" not in answer:
+            time.sleep(0.5)
+            try:
+                answer = stack.request("GET", "/healthz", timeout=2)[2]
+            except OSError:
+                answer = b""  # the worker restarting
+        assert b"edited" in answer, f"no reload within {seconds} s: {answer!r}"
+    finally:
+        health.write_text(source)

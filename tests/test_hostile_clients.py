@@ -114,10 +114,10 @@ def test_an_upload_cut_short_replaces_nothing(stack):
     "chunk", [b"zz\r\nxx\r\n0\r\n\r\n", b"2\r\nxxxx0\r\n\r\n"], ids=["size", "end"]
 )
 def test_bad_chunked_framing_is_a_json_4xx_without_a_traceback(stack, chunk):
-    """A chunked body with a bad chunk size or a missing terminator: a JSON 4xx (granian hands
-    the app the body cut where the framing broke: no JSON, or no name in it), and the file
-    store, which cannot tell such a body from a whole one, refuses chunked uploads with a 411."""
-    expected = {GREETINGS: (400, 422), **({"/files/chunked.bin": (411,)} if stack.volume else {})}
+    """A chunked body with a bad chunk size or a missing terminator: a JSON 400 (gunicorn's
+    parser raises as the app reads it), and the file store, whose free-space check needs the
+    size first, refuses chunked uploads with a 411."""
+    expected = {GREETINGS: (400,), **({"/files/chunked.bin": (411,)} if stack.volume else {})}
     for path, statuses in expected.items():
         method = "PUT" if path.startswith("/files") else "POST"
         lines = ("Transfer-Encoding: chunked", "Content-Type: application/json")
@@ -337,10 +337,10 @@ class FullVolume:
     ],
     ids=["request-line", "uri", "headers"],
 )
-def test_the_servers_own_rejections_carry_no_page(stack, request_head, status):
-    """What granian refuses before the app sees a request (an unparseable request line, a
-    URI over its buffer, too many header fields) is a bare status with an empty body: no
-    HTML page to parse, and JSON wherever the app answers (docs/development.md says why)."""
+def test_the_servers_own_rejections_are_json(stack, request_head, status):
+    """What gunicorn refuses before the app sees a request (an unparseable request line, a
+    URI over its limit, too many header fields) gets its status with the app's JSON error
+    body, no HTML page, and the connection closes (worker.py)."""
     answer = b""
     with socket.create_connection(("127.0.0.1", stack.port), timeout=20) as connection:
         connection.sendall(request_head.replace("\n", "\r\n").encode() + b"\r\n")
@@ -348,4 +348,5 @@ def test_the_servers_own_rejections_carry_no_page(stack, request_head, status):
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 %d " % status), head
-    assert b"content-length: 0" in head.lower() and body == b""
+    assert b"content-type: application/json" in head.lower()
+    assert error_status(body) == status

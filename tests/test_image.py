@@ -1,8 +1,7 @@
 """The built image holds exactly its lock, all of it imported, and no installer.
 
 Covering set: every Python version with a base image on this engine (3.12 has
-none here and skips), the production image and the development stack's, which
-compose.override.yaml builds from requirements-reload.txt.
+none here and skips). The development stack (compose.override.yaml) runs the same image.
 """
 
 import json
@@ -25,14 +24,6 @@ COVERING_SET = [
     {"python_version": version, "use_volume": False, "ci_provider": "github"}
     for version in choices("python_version")
 ]
-# The lock each image installs, and the build argument that chooses it.
-LOCKS = {
-    "production": ("requirements.txt", ()),
-    "development": (
-        "requirements-reload.txt",
-        ("--build-arg", "REQUIREMENTS=requirements-reload.txt"),
-    ),
-}
 
 # Run in the image: what packaging's markers are evaluated against, the installed
 # distributions, and the site-packages entries each distribution's RECORD owns.
@@ -71,13 +62,12 @@ def project(request, engine, baked):
     return baked(request.param)
 
 
-@pytest.fixture(scope="module", params=sorted(LOCKS))
-def image(request, project):
-    """The image built from project with one of its locks: (tag, lock path)."""
-    lock, args = LOCKS[request.param]
-    tag = f"{project.name}:image-{request.param}-{uuid.uuid4().hex[:8]}"
-    docker("build", "--tag", tag, *args, project)
-    yield tag, project / lock
+@pytest.fixture(scope="module")
+def image(project):
+    """The image built from project, which the development stack runs too: (tag, lock path)."""
+    tag = f"{project.name}:image-{uuid.uuid4().hex[:8]}"
+    docker("build", "--tag", tag, project)
+    yield tag, project / "requirements.txt"
     docker("image", "rm", "--force", tag, expect=None)
 
 
@@ -129,11 +119,11 @@ def test_installed_distributions_are_the_lock(image):
     assert seen["unowned"] == [], "site-packages entries no distribution owns"
 
 
-# Run in the image: build the app and import the server, then name each installed
-# distribution that none of the modules loaded belongs to.
+# Run in the image: build the app and import the server and its worker, then name
+# each installed distribution that none of the modules loaded belongs to.
 UNUSED = f"""
 import importlib.metadata as metadata, json, sys
-import {PACKAGE}.serve
+import {PACKAGE}.serve, {PACKAGE}.worker
 from {PACKAGE} import create_app
 create_app()
 loaded = {{name.split(".")[0] for name in sys.modules}}
@@ -143,15 +133,10 @@ print(json.dumps(sorted({{d.metadata["Name"] for d in metadata.distributions()}}
 """
 
 
-def test_the_app_imports_every_distribution_but_the_reload_watcher(image):
-    """Building the app and importing its server loads every distribution of the image.
-
-    The development image may add only what --reload alone loads: its lock's
-    entries beyond the production lock's.
-    """
-    tag, lock = image
+def test_the_app_imports_every_distribution_of_the_image(image):
+    """Building the app and importing its server and worker loads every distribution."""
+    tag, _ = image
     token = ("--env", "API_TOKENS=image-test-token-0123456789")
     result = docker("run", "--rm", *token, "--entrypoint", "python", tag, "-c", UNUSED)
-    unused = {canonicalize_name(name) for name in json.loads(result.stdout)}
-    allowed = set(read_lock(lock)) - set(read_lock(lock.parent / "requirements.txt"))
-    assert unused <= allowed, f"installed, never imported: {sorted(unused - allowed)}"
+    unused = json.loads(result.stdout)
+    assert unused == [], f"installed, never imported: {unused}"

@@ -20,7 +20,7 @@ fi
 # dependabot (package-ecosystem uv) re-runs the command in each file's header,
 # reading these flags from it. Each .in includes the one before it;
 # tests/test_requirements_lock.py fails when two locks disagree on a version.
-for name in requirements requirements-reload requirements-dev; do
+for name in requirements requirements-dev; do
   echo "==> $name.in -> $name.txt"
   "$uv" pip compile --quiet --universal --python-version "$python_version" \
     --generate-hashes --output-file="$name.txt" "$name.in"

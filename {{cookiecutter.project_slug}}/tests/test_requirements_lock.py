@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 # Each input includes the one before it (-r), so each lock holds the one before it.
-INPUTS = ("requirements.in", "requirements-reload.in", "requirements-dev.in")
+INPUTS = ("requirements.in", "requirements-dev.in")
 LOCKS = tuple(name.removesuffix(".in") + ".txt" for name in INPUTS)
 # name==version, then an optional environment marker, then the line continuation.
 ENTRY = re.compile(
@@ -128,29 +128,6 @@ def test_every_locked_distribution_carries_its_hashes(lock):
     bare = [name for name, entry in entries.items() if not entry.hashes]
     assert not bare, f"{lock} has entries without --hash ({RERUN}): {bare}"
     assert all(h.startswith("sha256:") for e in entries.values() for h in e.hashes)
-
-
-@PAIRS
-def test_extras_bring_their_dependencies_into_the_lock(source, lock):
-    """A pin with extras (granian[reload]) has what those extras require in the lock."""
-    entries = read_lock(ROOT / lock)
-    extras = [r for rs in all_pins(source).values() for r in rs if r.extras]
-    missing = []
-    for requirement in extras:
-        # What an extra requires is in the distribution's metadata: read the installed one's.
-        try:
-            installed = metadata.distribution(requirement.name)
-        except metadata.PackageNotFoundError:
-            installed = None
-        if installed is None or not requirement.specifier.contains(installed.version):
-            pytest.skip(f"{requirement} is not what is installed here: run `make install`")
-        for extra in sorted(requirement.extras):
-            for needed in map(Requirement, installed.requires or []):
-                only_for_extras = needed.marker and "extra" in str(needed.marker)
-                wanted = only_for_extras and needed.marker.evaluate({"extra": extra})
-                if wanted and canonicalize_name(needed.name) not in entries:
-                    missing.append(f"{needed.name}, for {requirement.name}[{extra}]")
-    assert not missing, f"{lock} lacks ({RERUN}):\n" + "\n".join(missing)
 
 
 def needs(parent: str, version: str, child: str, extras: set[str]) -> bool:

@@ -14,7 +14,7 @@ def test_defaults_apply_when_the_environment_is_empty():
     assert settings.max_request_bytes == 10 * 1024 * 1024
     assert settings.max_json_bytes == 64 * 1024
     assert settings.web_concurrency is None
-    assert settings.web_threads is None
+    assert settings.web_connections is None
     assert settings.data_dir is None
     assert settings.data_min_free_bytes == 64 * 1024 * 1024
     assert (settings.api_tokens, settings.api_auth) == ((), True)
@@ -27,14 +27,14 @@ def test_values_are_read_from_the_environment():
             "PORT": "9000",
             "LOG_LEVEL": "debug",
             "WEB_CONCURRENCY": "3",
-            "WEB_THREADS": "2",
+            "WEB_CONNECTIONS": "200",
             "DATA_DIR": "/data",
             "API_TOKENS": " one-token-0123456789abcdef, ,two-token-0123456789abcdef ",
             "API_AUTH": "off",
         }
     )
     assert (settings.port, settings.log_level) == (9000, "DEBUG")
-    assert (settings.web_concurrency, settings.web_threads) == (3, 2)
+    assert (settings.web_concurrency, settings.web_connections) == (3, 200)
     assert settings.data_dir == Path("/data")
     assert settings.api_tokens == ("one-token-0123456789abcdef", "two-token-0123456789abcdef")
     assert settings.api_auth is False
@@ -47,7 +47,7 @@ def test_values_are_read_from_the_environment():
         ({"PORT": "80"}, "PORT=80 is out of range; use 1024 to 65535"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of"),
         ({"WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY=0 is out of range"),
-        ({"WEB_THREADS": "513"}, "WEB_THREADS=513 is out of range; use 1 to 512"),
+        ({"WEB_CONNECTIONS": "10001"}, "WEB_CONNECTIONS=10001 is out of range; use 1 to 10000"),
         ({"MAX_REQUEST_BYTES": "-1"}, "MAX_REQUEST_BYTES=-1 is out of range"),
         ({"MAX_JSON_BYTES": "0"}, "MAX_JSON_BYTES=0 is out of range"),
         ({"DATA_DIR": "relative/path"}, "DATA_DIR='relative/path' must be an absolute path"),

@@ -184,7 +184,7 @@ def test_the_health_check_is_the_same(service, container):
 
 
 def test_the_stop_timeout_is_the_same(service, container):
-    """SIGKILL follows SIGTERM after the same grace period (above granian's 20 s kill timeout)."""
+    """SIGKILL follows SIGTERM after the same grace period (above gunicorn's graceful_timeout)."""
     assert seconds(service["stop_grace_period"]) == container["StopTimeout"]
     assert container["StopTimeout"] > 20
 

@@ -1,19 +1,19 @@
 """Request bodies: read whole or refused, within the limit of their kind.
 
-granian ends each body where the client stopped sending and marks it terminated
-(wsgi.input_terminated), so werkzeug reads up to MAX_CONTENT_LENGTH and cannot
+gunicorn marks each body terminated (wsgi.input_terminated) and ends it where the
+client stopped sending, so werkzeug reads up to MAX_CONTENT_LENGTH and cannot
 tell a client that hung up halfway from a complete, shorter body; it also
 refuses a body of exactly the limit. Here a body with a Content-Length must
-arrive whole, and one without (chunked) may be as long as the limit. A chunked
-body cut short or malformed reads as a shorter one (granian reports neither to
-the app), which is why the file store takes only uploads with a Content-Length.
+arrive whole, one without (chunked) may be as long as the limit, and broken
+chunked framing, which gunicorn raises from its parser as the app reads, is a 400.
 """
 
 import io
 
 import flask
 from flask import Flask, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from gunicorn.http.errors import ParseException
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
@@ -23,7 +23,7 @@ class Request(flask.Request):
     def stream(self):
         """Return the body; a short one raises ClientDisconnected, a long one a 413."""
         limit, length = self.max_content_length, self.content_length
-        body = self.environ["wsgi.input"]
+        body = _Framed(self.environ["wsgi.input"])
         if length is not None:
             if limit is not None and length > limit:
                 raise RequestEntityTooLarge()
@@ -48,6 +48,26 @@ class _Capped(LimitedStream):
         if self.is_exhausted:
             raise RequestEntityTooLarge()
         return count
+
+
+class _Framed(io.RawIOBase):
+    """The server's body stream, with a chunked body's broken framing a 400."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        try:
+            if hasattr(self._stream, "readinto"):
+                return self._stream.readinto(buffer)
+            data = self._stream.read(len(buffer))  # gunicorn's body has read() only
+        except ParseException as error:
+            raise BadRequest(f"the chunked body is malformed: {type(error).__name__}") from error
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _limit_json_bodies() -> None:

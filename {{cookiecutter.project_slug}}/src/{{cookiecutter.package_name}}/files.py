@@ -174,7 +174,7 @@ def put_file(name: str) -> tuple[dict, int]:
     """Store the request body under ``name``, replacing it atomically."""
     target = _path_for(name)
     if request.content_length is None and request.headers.get("Transfer-Encoding"):
-        # A chunked body cut short reads as a complete, shorter one: it cannot be stored safely.
+        # The free-space check needs the size before the first byte is written.
         abort(411, description="send the upload with a Content-Length; chunked uploads are refused")
     _sweep_when_due(current_app)
     _refuse_unless_room(request.content_length or 0)

@@ -26,7 +26,7 @@ class Settings:
     # many times its size in memory.
     max_json_bytes: int
     web_concurrency: int | None
-    web_threads: int | None
+    web_connections: int | None
     # Where the file store keeps its files; None (DATA_DIR unset) means no file store.
     data_dir: Path | None
     # Free space on the data folder's volume below which the file store is not ready
@@ -49,7 +49,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         max_json_bytes=_integer(env, "MAX_JSON_BYTES", default=64 * 1024, low=1, high=2**40),
         web_concurrency=_optional_integer(env, "WEB_CONCURRENCY", low=1, high=64),
-        web_threads=_optional_integer(env, "WEB_THREADS", low=1, high=512),
+        web_connections=_optional_integer(env, "WEB_CONNECTIONS", low=1, high=10_000),
         data_dir=_optional_absolute_path(env, "DATA_DIR"),
         data_min_free_bytes=_integer(
             env, "DATA_MIN_FREE_BYTES", default=64 * 1024 * 1024, low=0, high=2**60

@@ -152,13 +152,17 @@ def assert_exited(
 
 
 def run(
-    *command, cwd=None, env=None, expect: int | None = 0, note: str = ""
+    *command, cwd=None, env=None, expect: int | None = 0, note: str = "", input: str | None = None
 ) -> subprocess.CompletedProcess:
-    """Run command with its output captured as text; unless expect is None, assert its status."""
+    """Run command with its output captured as text; unless expect is None, assert its status.
+
+    ``input`` is the command's stdin; without it, stdin is empty rather than the terminal's.
+    """
     result = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
         env=env,
+        input="" if input is None else input,
         capture_output=True,
         text=True,
         check=False,

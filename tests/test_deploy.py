@@ -165,13 +165,36 @@ def network(env, cidr_octet: int):
     return vpc, subnets
 
 
-def make(project, env, target, expect=0, **variables):
+def make(project, env, target, expect=0, input=None, **variables):
     assignments = (f"{name}={value}" for name, value in variables.items())
-    return run("make", target, *assignments, cwd=project, env=env, expect=expect)
+    return run("make", target, *assignments, cwd=project, env=env, expect=expect, input=input)
+
+
+def token_of(service: str, environment: str = "staging") -> str:
+    """A bearer token no output should ever show: it names where it was set."""
+    return f"token-of-{service}-{environment}-0123456789abcdef"
+
+
+def set_api_tokens(project, env, service, environment="staging", **variables):
+    """`make secret-set NAME=API_TOKENS`, the value piped in, as a person does before a deploy."""
+    return make(
+        project,
+        env,
+        "secret-set",
+        input=token_of(service, environment) + "\n",
+        NAME="API_TOKENS",
+        ENV=environment,
+        SERVICE_NAME=service,
+        **variables,
+    )
 
 
 def deploy_without_ci(project, env, name, expect=0, **variables):
-    """`make deploy` of the prebuilt IMAGE as service name, with no CI deploy role."""
+    """`make deploy` of the prebuilt IMAGE as service name, with no CI deploy role.
+
+    Its API tokens are set first, as the deploy refuses to start without them.
+    """
+    set_api_tokens(project, env, name, variables.get("ENV", "staging"))
     return make(
         project,
         env,
@@ -253,6 +276,7 @@ def test_deploy_scripts_pass_shellcheck(baked):
             "promote.sh",
             "push_image.sh",
             "scan_gate.sh",
+            "secrets.sh",
         ]
         run(shellcheck, *(f"scripts/{name}" for name in scripts), cwd=project)
 
@@ -285,6 +309,7 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
         )["OpenIDConnectProviderArn"]
         variables["OIDC_PROVIDER_ARN"] = provider_arn
 
+    set_api_tokens(baked(options), aws_env, name)
     result = make(baked(options), aws_env, "deploy", **variables)
 
     bootstrap_status, bootstrap = outputs(aws_env, f"{name}-bootstrap")
@@ -356,14 +381,14 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert container["user"] == "10001:10001"
     assert container["readonlyRootFilesystem"] is True
 
-    # The API tokens: a SecureString make deploy created, which the task reads as it starts.
+    # The API tokens: the SecureString make secret-set stored, which the task reads as it starts.
     tokens = f"/{name}/staging/API_TOKENS"
     (parameter,) = aws(aws_env, "ssm", "get-parameters", "--names", tokens, "--with-decryption")[
         "Parameters"
     ]
-    assert parameter["Type"] == "SecureString"
-    assert re.fullmatch(r"[0-9a-f]{64}", parameter["Value"])
-    assert f"aws ssm get-parameter --name {tokens} --with-decryption" in result.stdout
+    assert (parameter["Type"], parameter["Value"]) == ("SecureString", token_of(name))
+    assert "==> secrets API_TOKENS: SSM parameters under" in result.stdout
+    assert token_of(name) not in result.stdout + result.stderr
     assert container["secrets"] == [{"name": "API_TOKENS", "valueFrom": parameter["ARN"]}]
     execution = inline_policy(aws_env, f"{name}-staging-execution", "pull-image-write-logs")[
         "Statement"
@@ -481,29 +506,88 @@ def test_without_a_network_make_deploy_uses_two_subnets_of_the_default_vpc(baked
     assert sorted(zone["SubnetId"] for zone in balancer["AvailabilityZones"]) == sorted(expected)
 
 
+def parameter_of(env, path):
+    """The SSM parameter at path with its value, or None."""
+    found = aws(env, "ssm", "get-parameters", "--names", path, "--with-decryption")
+    return next(iter(found["Parameters"]), None)
+
+
 @pytest.mark.deploy
-def test_the_api_tokens_are_created_only_when_missing(baked, aws_env):
-    """make deploy keeps an existing parameter as it is (CI's deploy: see the IAM test below)."""
+def test_secrets_are_set_listed_and_unset_and_no_output_shows_a_value(baked, aws_env):
+    """make secret-set/-list/-unset, and make deploy refusing while a declared one is missing.
+
+    Every make target's stdout and stderr is collected: no value is ever in them.
+    """
     project = baked(SCENARIOS[0])
-    kept = "deploy-tokens-kept"
-    tokens = f"/{kept}/staging/API_TOKENS"
-    aws(
-        aws_env,
-        "ssm",
-        "put-parameter",
-        "--name",
-        tokens,
-        "--type",
-        "SecureString",
-        "--value",
-        "old-token,new-token",
+    name = "secrets"
+    path = f"/{name}/staging"
+    outputs_seen = []
+
+    def target(goal, expect=0, input=None, **variables):
+        result = make(project, aws_env, goal, expect, input, SERVICE_NAME=name, **variables)
+        outputs_seen.append(result.stdout + result.stderr)
+        return result
+
+    # Without API_TOKENS set, the deploy stops before any stack, naming what to run.
+    refused = target("deploy", expect=None, IMAGE_URI=IMAGE, CI_PROVIDER="none")
+    assert refused.returncode != 0
+    (line,) = own_lines(refused.stderr)
+    assert line == (
+        "ERROR: not set for staging: API_TOKENS; nothing was changed. Set each, the value on"
+        " stdin: make secret-set ENV=staging NAME=API_TOKENS"
     )
-    result = deploy_without_ci(project, aws_env, kept)
-    assert f"==> API tokens: SSM parameter {tokens}\n    exists: kept as it is" in result.stdout
-    (parameter,) = aws(aws_env, "ssm", "get-parameters", "--names", tokens, "--with-decryption")[
-        "Parameters"
+    assert not {stack for stack in live_stacks(aws_env) if stack.startswith(f"{name}-")}
+
+    # Set from stdin: a SecureString at the documented path; set again, a new version.
+    first, second = "first-value-0123456789abcdef", "second-value-0123456789abcdef"
+    target("secret-set", input=first + "\n", NAME="API_TOKENS")
+    stored = parameter_of(aws_env, f"{path}/API_TOKENS")
+    assert (stored["Type"], stored["Value"], stored["Version"]) == ("SecureString", first, 1)
+    target("secret-set", input=second, NAME="API_TOKENS")
+    stored = parameter_of(aws_env, f"{path}/API_TOKENS")
+    assert (stored["Value"], stored["Version"]) == (second, 2)
+
+    # Refused, storing nothing: an empty value, a name not declared, a malformed name.
+    for variables, reason in [
+        ({"NAME": "API_TOKENS", "input": "\n"}, "the value of API_TOKENS is empty"),
+        ({"NAME": "STRIPE_KEY", "input": first}, "STRIPE_KEY is not declared in infra/secrets"),
+        ({"NAME": "api-key", "input": first}, "NAME=api-key is not a secret name"),
+    ]:
+        result = target("secret-set", expect=None, **variables)
+        assert result.returncode != 0 and reason in result.stderr, result.stderr
+    assert parameter_of(aws_env, f"{path}/API_TOKENS")["Version"] == 2
+    assert parameter_of(aws_env, f"{path}/STRIPE_KEY") is None
+
+    # The list: names and dates only; an undeclared parameter of the path is pointed out.
+    aws(aws_env, "ssm", "put-parameter", "--name", f"{path}/OLD_KEY", "--type", "SecureString",
+        "--value", "old-value-0123456789abcdef")  # fmt: skip
+    listed = target("secret-list")
+    assert re.search(r"^    API_TOKENS  \d{4}-\d\d-\d\d", listed.stdout, re.MULTILINE), listed.stdout
+    assert "OLD_KEY" in listed.stdout and "not declared in infra/secrets" in listed.stdout
+
+    # Deployed with the secret set; the task definition reads it from its path.
+    target("deploy", IMAGE_URI=IMAGE, CI_PROVIDER="none")
+    _, service = outputs(aws_env, f"{name}-staging-service")
+    task = aws(
+        aws_env, "ecs", "describe-task-definition", "--task-definition", service["TaskDefinitionArn"]
+    )["taskDefinition"]
+    assert task["containerDefinitions"][0]["secrets"] == [
+        {"name": "API_TOKENS", "valueFrom": stored["ARN"]}
     ]
-    assert (parameter["Value"], parameter["Version"]) == ("old-token,new-token", 1)
+
+    # Unset: an undeclared one at once; a declared one only when confirmed by name.
+    target("secret-unset", NAME="OLD_KEY")
+    assert parameter_of(aws_env, f"{path}/OLD_KEY") is None
+    unconfirmed = target("secret-unset", expect=None, NAME="API_TOKENS")
+    assert unconfirmed.returncode != 0 and "CONFIRM=API_TOKENS" in unconfirmed.stderr
+    assert parameter_of(aws_env, f"{path}/API_TOKENS")
+    target("secret-unset", NAME="API_TOKENS", CONFIRM="API_TOKENS")
+    assert parameter_of(aws_env, f"{path}/API_TOKENS") is None
+    listed = target("secret-list")
+    assert "API_TOKENS  NOT SET: make deploy refuses until it is" in listed.stdout
+
+    shown = [value for value in (first, second) if any(value in seen for seen in outputs_seen)]
+    assert not shown, "a make target printed a secret's value"
 
 
 @pytest.mark.deploy
@@ -582,9 +666,9 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     # Kept, and named with the command that removes it.
     assert aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)
     assert f"aws ecr delete-repository --repository-name {name} --force" in result.stdout
-    tokens = f"/{name}/staging/API_TOKENS"
-    assert aws(aws_env, "ssm", "get-parameters", "--names", tokens)["Parameters"]
-    assert f"aws ssm delete-parameter --name {tokens}" in result.stdout
+    assert parameter_of(aws_env, f"/{name}/staging/API_TOKENS")
+    assert "make secret-unset ENV=staging NAME=API_TOKENS" in result.stdout
+    assert token_of(name) not in result.stdout + result.stderr
     logs = service["AccessLogBucketName"]
     aws(aws_env, "s3api", "head-bucket", "--bucket", logs)
     assert f"aws s3 rb s3://{logs} --force" in result.stdout
@@ -644,6 +728,7 @@ def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(
         person = environment_for(url, tmp_path)
         # A person's first deploy: the bootstrap stack with both roles, then the service.
         vpc, subnets = network(person, 40)
+        set_api_tokens(project, person, name)
         make(
             project,
             person,
@@ -756,13 +841,13 @@ def test_ci_deploys_an_infrastructure_change_with_the_deploy_roles_actions_only(
         )
         assert refused.returncode != 0 and "AccessDenied" in refused.stderr, refused.stderr
 
-        # Without the API tokens, CI stops and names the deploy that creates them.
+        # Without the API tokens, CI stops before any stack and names what a person runs.
         aws(person, "ssm", "delete-parameter", "--name", f"/{name}/staging/API_TOKENS")
         stopped = make(project, ci, "deploy", expect=None, SERVICE_NAME=name, IMAGE_URI=IMAGE)
         assert stopped.returncode != 0
-        missing = f"SSM parameter /{name}/staging/API_TOKENS does not exist, and the deploy role"
-        assert f"{missing} may not create it." in stopped.stderr
-        assert "Create it with your own AWS credentials: make deploy" in stopped.stderr
+        assert "not set for staging: API_TOKENS; nothing was changed" in stopped.stderr
+        assert "make secret-set ENV=staging NAME=API_TOKENS" in stopped.stderr
+        assert parameters(person, f"{name}-staging-service")["ImageUri"] == f"{IMAGE}-second"
 
 
 def push_to_moto(env, repository, tag):
@@ -823,6 +908,8 @@ def test_environments_live_side_by_side_and_production_gets_stagings_digest(bake
     # bootstrap stack creates the repository, and the scan gate stops at the missing image.
     repository = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/{name}"
     person = {"IMAGE_URI": f"{repository}:build-1", "CI_PROVIDER": "none", **where}
+    for environment in ("staging", "production"):
+        set_api_tokens(project, aws_env, name, environment)
     stopped = make(project, aws_env, "deploy", expect=None, SERVICE_NAME=name, **person)
     assert stopped.returncode != 0, stopped.stdout
     assert own_lines(stopped.stdout)[0] == (
@@ -878,9 +965,8 @@ def test_environments_live_side_by_side_and_production_gets_stagings_digest(bake
     )
     for environment in ("staging", "production"):
         aws(aws_env, "iam", "get-role", "--role-name", f"{name}-{environment}-execution")
-        assert aws(
-            aws_env, "ssm", "get-parameters", "--names", f"/{name}/{environment}/API_TOKENS"
-        )["Parameters"]
+        tokens = parameter_of(aws_env, f"/{name}/{environment}/API_TOKENS")
+        assert tokens["Value"] == token_of(name, environment)
 
     # Destroying staging leaves production and the shared bootstrap stack as they are.
     result = make(project, aws_env, "destroy", SERVICE_NAME=name, ENV="staging", CONFIRM=name)

@@ -13,6 +13,8 @@ BOOTSTRAP_STACK="$SERVICE_NAME-bootstrap"
 DEFAULT_ENVIRONMENT=staging
 # One settings file per environment, service stack parameters as Name=value lines.
 ENVIRONMENTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/infra/environments"
+# The names of the secrets the service needs, one a line (the deploy checks each is set).
+SECRETS_FILE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/infra/secrets"
 
 step() { printf '==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
@@ -58,7 +60,9 @@ use_environment() {
   VOLUME_STACK="$SERVICE_NAME-$name-volume"
   # Named after both, so that environments side by side in one account never share one.
   CLUSTER_NAME="$SERVICE_NAME-$name"
-  API_TOKENS_PARAMETER="/$SERVICE_NAME/$name/API_TOKENS"
+  # The environment's secrets, SSM parameters /<service>/<env>/<NAME>: its execution role
+  # may read these and no others.
+  SECRETS_PATH="/$SERVICE_NAME/$name"
   LOG_GROUP="/ecs/$SERVICE_NAME/$name"
   if [[ -z "$given" ]]; then
     step "environment $name (the default; ENV=NAME for another: $(list_environments))"
@@ -80,6 +84,52 @@ environment_settings() {
         "Fix it: each setting is a service stack parameter, e.g. DesiredCount=2"
     printf '%s\n' "$line"
   done <"$ENVIRONMENT_FILE"
+}
+
+# Set DECLARED_SECRETS to the names in infra/secrets, in order; refuse a malformed one.
+read_declared_secrets() {
+  DECLARED_SECRETS=()
+  local line
+  [[ -f "$SECRETS_FILE" ]] || return 0
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    line="${line%%#*}"
+    line="${line//[[:space:]]/}"
+    [[ -z "$line" ]] && continue
+    is_secret_name "$line" ||
+      die "infra/secrets: \"$line\" is not a secret name." \
+        "Fix it: one environment variable name a line, capitals, digits and _, e.g. API_TOKENS"
+    DECLARED_SECRETS+=("$line")
+  done <"$SECRETS_FILE"
+}
+
+# A name a task can receive as an environment variable and SSM can hold in a path.
+is_secret_name() { [[ "$1" =~ ^[A-Z][A-Z0-9_]{0,127}$ ]]; }
+
+is_declared_secret() {
+  local name
+  for name in ${DECLARED_SECRETS[@]+"${DECLARED_SECRETS[@]}"}; do
+    [[ "$name" == "$1" ]] && return 0
+  done
+  return 1
+}
+
+# Print each secret set for the environment as NAME<tab>last change, never a value:
+# DescribeParameters returns names and metadata only.
+stored_secrets() {
+  aws ssm describe-parameters \
+    --parameter-filters "Key=Path,Option=OneLevel,Values=$SECRETS_PATH" \
+    --query 'Parameters[].[Name,LastModifiedDate]' --output text |
+    sed -n "s|^$SECRETS_PATH/||p"
+}
+
+# Set MISSING_SECRETS to the declared secrets that are not set for the environment.
+find_missing_secrets() {
+  MISSING_SECRETS=()
+  local stored name
+  stored="$(stored_secrets | cut -f1)"
+  for name in ${DECLARED_SECRETS[@]+"${DECLARED_SECRETS[@]}"}; do
+    grep -qxF "$name" <<<"$stored" || MISSING_SECRETS+=("$name")
+  done
 }
 
 stack_status() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploy {{ cookiecutter.project_slug }} to one environment on ECS Fargate: bootstrap, image, API tokens, volume, service.
+# Deploy {{ cookiecutter.project_slug }} to one environment on ECS Fargate: secrets checked, bootstrap, image, volume, service.
 #
 # Settings (environment variables or `make deploy NAME=value`):
 #   ENV              the environment, infra/environments/<ENV>.env (default staging)
@@ -29,12 +29,8 @@ SUBNET_IDS="${SUBNET_IDS:-}"
 CERTIFICATE_ARN="${CERTIFICATE_ARN:-}"
 SERVICE_PARAMETERS="${SERVICE_PARAMETERS:-}"
 VOLUME_TEMPLATE=infra/volume.yaml
-# Set by deploy_bootstrap: true as the CI deploy role, which may not change the bootstrap stack.
-AS_DEPLOY_ROLE=false
 # Set by deploy_bootstrap: the role CloudFormation runs the service and volume stacks with.
 STACK_ROLE_ARN=""
-# Set by ensure_api_tokens while it writes a new token; removed on exit.
-TOKEN_FILE=""
 # The volume stack's outputs, as service stack parameters (empty without a volume).
 VOLUME_PARAMETERS=()
 
@@ -111,7 +107,6 @@ deploy_bootstrap() {
     role_arn="$(stack_output "$BOOTSTRAP_STACK" DeployRoleArn)"
     # CI runs as the deploy role, which may not change the stack that grants it.
     if [[ "$role_arn" == arn:*:role/* && "$CALLER_ARN" == *":assumed-role/${role_arn##*/}/"* ]]; then
-      AS_DEPLOY_ROLE=true
       note "running as its deploy role: using it as it is"
       read_stack_role
       return
@@ -223,33 +218,22 @@ deploy_volume() {
   done
 }
 
-# The bearer tokens the task reads into API_TOKENS: an SSM SecureString, which
-# CloudFormation cannot create. Created once, with a random token, by a person's deploy;
-# never changed here. CI may only see that it exists: writing a secret is no part of
-# deploying, and without the parameter the new tasks could not start.
-ensure_api_tokens() {
-  local name="$API_TOKENS_PARAMETER"
-  step "API tokens: SSM parameter $name"
-  local found
-  found="$(aws ssm describe-parameters --parameter-filters "Key=Name,Option=Equals,Values=$name" \
-    --query 'length(Parameters)' --output text)"
-  if [[ "$found" != 0 ]]; then
-    note "exists: kept as it is"
-    return
-  fi
-  [[ "$AS_DEPLOY_ROLE" != true ]] ||
-    die "SSM parameter $name does not exist, and the deploy role may not create it." \
-      "Create it with your own AWS credentials: make deploy"
-  # Through a private file rather than the command line, where ps would show the token.
-  TOKEN_FILE="$(umask 077 && mktemp)"
-  trap 'rm -f "$TOKEN_FILE"' EXIT
-  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TOKEN_FILE"
-  aws ssm put-parameter --name "$name" --type SecureString --value "file://$TOKEN_FILE" \
-    --description "Bearer tokens of $SERVICE_NAME, comma-separated (API_TOKENS)" >/dev/null
-  rm -f "$TOKEN_FILE"
-  note "created with one random token; read it with"
-  note "  aws ssm get-parameter --name $name --with-decryption --query Parameter.Value --output text"
-  note "rotate: docs/deployment.md, \"API tokens\""
+# Every secret of infra/secrets must be set for the environment before anything changes:
+# without one, the new tasks could not start, and the deploy would fail half-way. The
+# values are set by a person (make secret-set), never by the deploy: CI may only see that
+# they exist.
+check_secrets() {
+  read_declared_secrets
+  step "secrets ${DECLARED_SECRETS[*]-(none declared)}: SSM parameters under $SECRETS_PATH/"
+  find_missing_secrets
+  [[ -z "${MISSING_SECRETS[*]-}" ]] || {
+    local name commands=""
+    for name in "${MISSING_SECRETS[@]}"; do
+      commands+="${commands:+; }make secret-set ENV=$ENVIRONMENT_NAME NAME=$name"
+    done
+    die "not set for $ENVIRONMENT_NAME: ${MISSING_SECRETS[*]}; nothing was changed. Set each, the value on stdin: $commands"
+  }
+  note "all set"
 }
 
 deploy_service() {
@@ -288,11 +272,11 @@ print_url() {
 }
 
 check_tools
+check_secrets
 deploy_bootstrap
 build_image
 choose_network
 deploy_volume
-ensure_api_tokens
 deploy_service
 wait_for_service
 print_url

@@ -5,9 +5,9 @@
 # ENV names the environment (default staging). Asks for the service name first; without a
 # terminal, set CONFIRM=<service name>.
 # Kept on purpose, and named at the end: the ECR repository with its images, the S3
-# bucket of the load balancer's access logs, the SSM parameter of the API tokens (the
-# clients hold them, and a new deploy reuses it), and the EFS file system of the
-# volume stack with the data of /data.
+# bucket of the load balancer's access logs, the environment's secrets (the clients hold
+# the API tokens, and a new deploy reuses them), and the EFS file system of the volume
+# stack with the data of /data.
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
@@ -109,9 +109,7 @@ confirm
 REPOSITORY="$(output_or_none "$BOOTSTRAP_STACK" RepositoryUri)"
 ACCESS_LOGS="$(output_or_none "$SERVICE_STACK" AccessLogBucketName)"
 FILE_SYSTEM="$(output_or_none "$VOLUME_STACK" FileSystemId)"
-TOKENS_FOUND="$(aws ssm describe-parameters \
-  --parameter-filters "Key=Name,Option=Equals,Values=$API_TOKENS_PARAMETER" \
-  --query 'length(Parameters)' --output text)"
+SECRETS_FOUND="$(stored_secrets | cut -f1 | tr '\n' ' ')"
 # The service and volume stacks are deleted through the role they run with; the
 # bootstrap stack, which holds that role, last and with the caller's own permissions.
 STACK_ROLE_ARN="$(output_or_none "$BOOTSTRAP_STACK" CloudFormationRoleArn)"
@@ -137,11 +135,11 @@ if [[ "$ACCESS_LOGS" != None ]]; then
   note "  aws s3 rb s3://$ACCESS_LOGS --force"
   named=$((named + 1))
 fi
-if [[ "$TOKENS_FOUND" != 0 ]]; then
-  note "SSM parameter $API_TOKENS_PARAMETER with the API tokens (a new deploy reuses it):"
-  note "  aws ssm delete-parameter --name $API_TOKENS_PARAMETER"
+for name in $SECRETS_FOUND; do
+  note "secret $name, SSM parameter $SECRETS_PATH/$name (a new deploy reuses it):"
+  note "  make secret-unset ENV=$ENVIRONMENT_NAME NAME=$name"
   named=$((named + 1))
-fi
+done
 if [[ "$FILE_SYSTEM" == fs-* ]]; then
   note "EFS file system $FILE_SYSTEM with the service's data (its mount targets are gone):"
   note "  aws efs delete-file-system --file-system-id $FILE_SYSTEM"

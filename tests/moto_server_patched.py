@@ -22,15 +22,21 @@ moto 5.2.5 (pinned in requirements-dev.txt):
 - counts a parameter that the create left at its default as changed when an
   update keeps it with UsePreviousValue, and so updates every resource that
   names one, which its update handlers (the listener's among them) cannot:
-  the defaults count as given here, as CloudFormation stores them.
+  the defaults count as given here, as CloudFormation stores them;
+- fails RunTask (make run-task) with a TypeError on a Fargate task definition whose
+  container leaves its memory to the task's (TaskMemory), as the generated one does:
+  such a container counts as needing none here, as ECS counts only the task's size.
 
-All five are emulator gaps, not template problems: real CloudFormation does all five.
+All six are emulator gaps, not template problems: real AWS does all six.
 Everything else moto does is left as it is.
 """
+
+import copy
 
 from moto.cloudformation import models as cloudformation
 from moto.cloudformation.parsing import OutputMap, ResourceMap
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.ecs import models as ecs
 from moto.efs.models import AccessPoint
 from moto.server import main
 
@@ -94,6 +100,23 @@ cloudformation.Stack.has_parameters = lambda self, other: (
 )
 cloudformation.Stack.stack_parameters = property(
     lambda self: _as_stored(self.resource_map.resolved_parameters)
+)
+
+_requirements = ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements
+_MEMORY_KEYS = {"Memory", "MemoryReservation", "memory", "memoryReservation"}
+
+
+def _requirements_with_task_level_memory(task_definition):
+    sized = copy.copy(task_definition)
+    sized.container_definitions = [
+        container if _MEMORY_KEYS & set(container) else {**container, "memory": 0}
+        for container in task_definition.container_definitions
+    ]
+    return _requirements(sized)
+
+
+ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(
+    _requirements_with_task_level_memory
 )
 
 if __name__ == "__main__":

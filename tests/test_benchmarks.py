@@ -304,7 +304,10 @@ def test_sizing_table_has_one_row_per_size(results):
     """The sizing table names each Fargate size, its workers, memory share and speed."""
     lines = report.render_sizing(results).splitlines()
     assert len(lines) == 2 + len(results["sizing"])
-    assert "| 256 / 512 (0.25 vCPU, 512 MiB) | gunicorn gevent 1x1000 | 40 | 120 (23%) | 600 |" in lines[2]
+    assert (
+        "| 256 / 512 (0.25 vCPU, 512 MiB) | gunicorn gevent 1x1000 | 40 | 120 (23%) | 600 |"
+        in lines[2]
+    )
     assert "| 1024 / 2048 (1 vCPU, 2048 MiB) |" in lines[3]
 
 

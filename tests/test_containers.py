@@ -15,7 +15,15 @@ import time
 import uuid
 
 import pytest
-from conftest import PACKAGE, assert_exited, choices, docker_engine_available, free_port, matrix_params, run
+from conftest import (
+    PACKAGE,
+    assert_exited,
+    choices,
+    docker_engine_available,
+    free_port,
+    matrix_params,
+    run,
+)
 
 pytestmark = pytest.mark.container
 

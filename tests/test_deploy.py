@@ -76,8 +76,11 @@ SCENARIOS = [
 
 
 @contextlib.contextmanager
-def moto_server(log: Path):
-    """Run moto_server on a free port of 127.0.0.1 and yield its URL."""
+def moto_server(log: Path, **environment: str):
+    """Run moto_server on a free port of 127.0.0.1 and yield its URL.
+
+    ``environment`` adds variables to the server's, e.g. moto's MOTO_ECS_SERVICE_RUNNING.
+    """
     require("moto_server", "moto[server,cloudformation] is in requirements-dev.txt")
     require("aws", "awscli is in requirements-dev.txt")
     port = free_port()
@@ -93,6 +96,7 @@ def moto_server(log: Path):
             ],
             stdout=output,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **environment},
         )
     deadline = time.monotonic() + 30
     while True:
@@ -272,11 +276,16 @@ def test_deploy_scripts_pass_shellcheck(baked):
             "common.sh",
             "deploy.sh",
             "destroy.sh",
+            "exec.sh",
             "lock.sh",
+            "logs.sh",
             "promote.sh",
             "push_image.sh",
+            "rollback.sh",
+            "run_task.sh",
             "scan_gate.sh",
             "secrets.sh",
+            "status.sh",
         ]
         run(shellcheck, *(f"scripts/{name}" for name in scripts), cwd=project)
 
@@ -562,14 +571,20 @@ def test_secrets_are_set_listed_and_unset_and_no_output_shows_a_value(baked, aws
     aws(aws_env, "ssm", "put-parameter", "--name", f"{path}/OLD_KEY", "--type", "SecureString",
         "--value", "old-value-0123456789abcdef")  # fmt: skip
     listed = target("secret-list")
-    assert re.search(r"^    API_TOKENS  \d{4}-\d\d-\d\d", listed.stdout, re.MULTILINE), listed.stdout
+    assert re.search(r"^    API_TOKENS  \d{4}-\d\d-\d\d", listed.stdout, re.MULTILINE), (
+        listed.stdout
+    )
     assert "OLD_KEY" in listed.stdout and "not declared in infra/secrets" in listed.stdout
 
     # Deployed with the secret set; the task definition reads it from its path.
     target("deploy", IMAGE_URI=IMAGE, CI_PROVIDER="none")
     _, service = outputs(aws_env, f"{name}-staging-service")
     task = aws(
-        aws_env, "ecs", "describe-task-definition", "--task-definition", service["TaskDefinitionArn"]
+        aws_env,
+        "ecs",
+        "describe-task-definition",
+        "--task-definition",
+        service["TaskDefinitionArn"],
     )["taskDefinition"]
     assert task["containerDefinitions"][0]["secrets"] == [
         {"name": "API_TOKENS", "valueFrom": stored["ARN"]}

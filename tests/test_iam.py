@@ -316,9 +316,18 @@ AWS_COMMAND = re.compile(
 )
 
 
-# make destroy and the secrets (make secret-set, -list, -unset) are a person's; CI runs
-# deploy.sh and whatever it sources or calls.
-PERSON_ONLY_SCRIPTS = {"destroy.sh", "secrets.sh"}
+# make destroy, the secrets (make secret-set, -list, -unset) and the operations targets
+# (status, logs, exec, rollback, run-task) are a person's; CI runs deploy.sh and whatever
+# it sources or calls.
+PERSON_ONLY_SCRIPTS = {
+    "destroy.sh",
+    "exec.sh",
+    "logs.sh",
+    "rollback.sh",
+    "run_task.sh",
+    "secrets.sh",
+    "status.sh",
+}
 
 
 def script_commands(project) -> set[tuple[str, str, str]]:

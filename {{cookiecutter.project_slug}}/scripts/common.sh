@@ -132,6 +132,16 @@ find_missing_secrets() {
   done
 }
 
+# An ISO 8601 time: AWS CLI v2 prints one, v1 seconds since 1970 (GNU date -d, BSD date -r).
+readable_time() {
+  local seconds="${1%.*}"
+  if [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+    date -u -d "@$seconds" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$seconds" +%Y-%m-%dT%H:%M:%SZ
+  else
+    printf '%s\n' "$1"
+  fi
+}
+
 stack_status() {
   aws cloudformation describe-stacks --stack-name "$1" \
     --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE

@@ -268,7 +268,7 @@ print_url() {
   local url
   url="$(stack_output "$SERVICE_STACK" ServiceUrl)"
   step "deployed: $url"
-  note "health: $url/healthz   logs: aws logs tail $LOG_GROUP --follow"
+  note "health: $url/healthz   status: make status ENV=$ENVIRONMENT_NAME   logs: make logs ENV=$ENVIRONMENT_NAME FOLLOW=1"
 }
 
 check_tools

@@ -67,16 +67,6 @@ set_secret() {
   note "Restart them now: aws ecs update-service --cluster $CLUSTER_NAME --service $CLUSTER_NAME --force-new-deployment"
 }
 
-# An ISO 8601 time: AWS CLI v2 prints one, v1 seconds since 1970 (GNU date -d, BSD date -r).
-readable_time() {
-  local seconds="${1%.*}"
-  if [[ "$1" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
-    date -u -d "@$seconds" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$seconds" +%Y-%m-%dT%H:%M:%SZ
-  else
-    printf '%s\n' "$1"
-  fi
-}
-
 list_secrets() {
   check_credentials
   step "secrets of $ENVIRONMENT_NAME, SSM parameters under $SECRETS_PATH/ (names and last change, never values)"

@@ -76,7 +76,7 @@ def test_compose_passes_each_secret_from_dotenv():
 
 
 def test_env_example_gives_each_secret_a_development_value():
-    """A first `make up` copies .env.example to .env: each secret needs a value there."""
+    """A first `make dev-up` copies .env.example to .env: each secret needs a value there."""
     lines = (ROOT / ".env.example").read_text().splitlines()
     values = dict(line.split("=", 1) for line in lines if re.match(r"[A-Z][A-Z0-9_]*=", line))
     assert all(values.get(name) for name in DECLARED), values

@@ -114,7 +114,7 @@ def container(task_definition):
 
 @pytest.fixture(scope="module")
 def service():
-    # compose.yaml alone, as `make up-ecs` runs it: the override is for development only.
+    # compose.yaml alone, as `make dev-up-ecs` runs it: the override is for development only.
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     return compose["services"]["app"]
 

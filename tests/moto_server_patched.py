@@ -25,15 +25,19 @@ moto 5.2.5 (pinned in requirements-dev.txt):
   the defaults count as given here, as CloudFormation stores them;
 - fails RunTask (make run-task) with a TypeError on a Fargate task definition whose
   container leaves its memory to the task's (TaskMemory), as the generated one does:
-  such a container counts as needing none here, as ECS counts only the task's size.
+  such a container counts as needing none here, as ECS counts only the task's size;
+- keeps a list item that is `!If [..., !Ref AWS::NoValue]` as null, where
+  CloudFormation leaves it out, and then fails to create a task definition with a
+  null volume: the item is left out here.
 
-All six are emulator gaps, not template problems: real AWS does all six.
+All seven are emulator gaps, not template problems: real AWS does all seven.
 Everything else moto does is left as it is.
 """
 
 import copy
 
 from moto.cloudformation import models as cloudformation
+from moto.cloudformation import parsing
 from moto.cloudformation.parsing import OutputMap, ResourceMap
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.ecs import models as ecs
@@ -118,6 +122,19 @@ def _requirements_with_task_level_memory(task_definition):
 ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(
     _requirements_with_task_level_memory
 )
+
+_clean_json = parsing.clean_json
+
+
+def _clean_json_without_novalue_items(resource_json, resources_map):
+    cleaned = _clean_json(resource_json, resources_map)
+    if isinstance(resource_json, list) and isinstance(cleaned, list):
+        return [item for item in cleaned if item is not None]
+    return cleaned
+
+
+# clean_json calls itself through the module's name, so nested lists are cleaned too.
+parsing.clean_json = _clean_json_without_novalue_items
 
 if __name__ == "__main__":
     main()

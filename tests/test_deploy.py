@@ -26,8 +26,10 @@ do not claim it:
   encryption; the bucket policy (a type it skips), the public access block and the
   lifecycle rule are checked statically in test_cloudformation.py.
 - It keeps an `!If [..., !Ref AWS::NoValue]` list item as null where AWS leaves
-  the item out (the task definition's optional DATA_DIR); the generated parity
-  test resolves it as AWS does, and cfn-lint checks the form.
+  the item out (the task definition's optional DATA_DIR, volumes and mount points),
+  and cannot create a task definition with a null volume: moto_server_patched.py
+  leaves such items out, as AWS does; the generated parity test resolves them the
+  same way, and cfn-lint checks the form.
 - It never starts a task, so no task reads the API tokens parameter: that the
   execution role may (ssm:GetParameters on that one ARN, no kms:Decrypt for the
   AWS managed key) is visible only as the policy, which moto keeps as Python's
@@ -66,6 +68,8 @@ from conftest import CloudFormationLoader, free_port, matrix_params, require, ru
 HERE = Path(__file__).resolve().parent
 REGION = "us-east-1"
 IMAGE = "public.ecr.aws/docker/library/python:3.13-slim"
+# The task storage of ECS Exec's agent, in an environment that turns exec on (staging).
+EXEC_VOLUMES = ["exec-managed-agents", "exec-ssm-state", "exec-ssm-logs"]
 
 # The volume on and off; with them, the deploy role for each CI provider, once
 # with a provider the stack creates and once with an existing one.
@@ -455,7 +459,7 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
             aws_env, "efs", "describe-mount-targets", "--file-system-id", storage["FileSystemId"]
         )["MountTargets"]
         assert sorted(target["SubnetId"] for target in mount_targets) == sorted(subnets)
-        assert [v["name"] for v in task["volumes"]] == ["data"]
+        assert [v["name"] for v in task["volumes"]] == ["data", *EXEC_VOLUMES]
         assert {"name": "DATA_DIR", "value": "/data"} in container["environment"]
         # NFS is open to the service's tasks only, by the rule the service stack adds.
         (file_system_group,) = aws(
@@ -482,9 +486,9 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     else:
         assert f"==> volume stack {name}-staging-volume" not in result.stdout
         assert parameters(aws_env, f"{name}-staging-service")["FileSystemId"] == ""
-        assert not task.get("volumes")
-        # moto keeps an AWS::NoValue list item as null, where AWS leaves it out.
-        names = {variable["name"] for variable in container["environment"] if variable}
+        # Staging runs ECS Exec (ExecEnabled=true): its agent's three folders only.
+        assert [v["name"] for v in task["volumes"]] == EXEC_VOLUMES
+        names = {variable["name"] for variable in container["environment"]}
         assert names == {"PORT", "LOG_LEVEL"}
 
 

@@ -82,7 +82,13 @@ EXECUTION_ROLE_USES = {
 TASK_ROLE_USES = {
     "elasticfilesystem:ClientMount": "the task mounts the volume with IAM authorization",
     "elasticfilesystem:ClientWrite": "the volume's mount point is writable (files.py writes /data)",
+    "ssmmessages:CreateControlChannel": "ECS Exec's SSM agent in the task (make exec)",
+    "ssmmessages:CreateDataChannel": "ECS Exec's SSM agent in the task (make exec)",
+    "ssmmessages:OpenControlChannel": "ECS Exec's SSM agent in the task (make exec)",
+    "ssmmessages:OpenDataChannel": "ECS Exec's SSM agent in the task (make exec)",
 }
+# Where ECS Exec's SSM agent writes, which the read-only root refuses.
+EXEC_AGENT_PATHS = {"/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"}
 
 
 def load(path):
@@ -447,24 +453,53 @@ def test_the_execution_role_holds_what_ecs_uses_to_start_the_task(variants):
 
 
 def test_the_task_role_holds_what_the_application_uses(variants):
-    """Mount and write the volume when there is one; the application calls no AWS API."""
+    """Mount and write the volume when there is one, ECS Exec's channels when exec is on.
+
+    The application itself calls no AWS API. Each permission sits in a policy that exists
+    only under the condition of what uses it.
+    """
     package = next(PROJECT_TEMPLATE.glob("src/*"))
     sources = "\n".join(path.read_text() for path in package.rglob("*.py"))
     assert not re.search(r"^\s*(import|from)\s+(boto3|botocore)", sources, re.MULTILINE)
     for variant in variants:
         (service,) = [t for t in variant["stacks"] if "TaskDefinition" in t["Resources"]]
         properties = task_definition(service)
-        volumes = properties["Volumes"]["Fn::If"][1]
-        (mounts,) = [c["MountPoints"]["Fn::If"][1] for c in properties["ContainerDefinitions"]]
+        # Each entry is there under one condition: {"Fn::If": [condition, item, AWS::NoValue]}.
+        volumes = [entry["Fn::If"][:2] for entry in properties["Volumes"]]
+        (container,) = properties["ContainerDefinitions"]
+        mounts = [entry["Fn::If"][:2] for entry in container["MountPoints"]]
+        data = [volume for condition, volume in volumes if condition == "HasVolume"]
+        data_mounts = [mount for condition, mount in mounts if condition == "HasVolume"]
         needed = set()
         if any(
-            v["EFSVolumeConfiguration"]["AuthorizationConfig"]["IAM"] == "ENABLED" for v in volumes
+            v["EFSVolumeConfiguration"]["AuthorizationConfig"]["IAM"] == "ENABLED" for v in data
         ):
             needed.add("elasticfilesystem:ClientMount")
-        if any(mount["ReadOnly"] is False for mount in mounts):
+        if any(mount["ReadOnly"] is False for mount in data_mounts):
             needed.add("elasticfilesystem:ClientWrite")
+        exec_switch = service["Resources"]["Service"]["Properties"]["EnableExecuteCommand"]
+        if exec_switch == {"Fn::If": ["ExecOn", True, False]}:
+            needed |= {action for action in TASK_ROLE_USES if action.startswith("ssmmessages:")}
         assert (
             allowed_actions(role_statements(service, "TaskRole")) == needed == set(TASK_ROLE_USES)
         )
-        policy = service["Resources"]["TaskRoleDataVolumePolicy"]
-        assert policy["Condition"] == properties["Volumes"]["Fn::If"][0] == "HasVolume"
+        resources = service["Resources"]
+        assert resources["TaskRoleDataVolumePolicy"]["Condition"] == "HasVolume"
+        assert resources["TaskRoleExecPolicy"]["Condition"] == "ExecOn"
+        exec_volumes = {volume["Name"] for condition, volume in volumes if condition == "ExecOn"}
+        exec_mounts = [mount for condition, mount in mounts if condition == "ExecOn"]
+        assert {mount["ContainerPath"] for mount in exec_mounts} == EXEC_AGENT_PATHS
+        assert {mount["SourceVolume"] for mount in exec_mounts} == exec_volumes
+        assert all(mount["ReadOnly"] is False for mount in exec_mounts)
+
+
+def test_ecs_exec_is_on_in_staging_and_off_in_production(variants):
+    """A shell in a task: for trying changes in staging, not in production by default."""
+    settings = {}
+    for path in (PROJECT_TEMPLATE / "infra" / "environments").glob("*.env"):
+        lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+        settings[path.stem] = dict(line.split("=", 1) for line in lines if line)
+    assert settings["staging"]["ExecEnabled"] == "true"
+    assert settings["production"]["ExecEnabled"] == "false"
+    (service,) = [t for t in variants[0]["stacks"] if "TaskDefinition" in t["Resources"]]
+    assert service["Parameters"]["ExecEnabled"]["Default"] == "false"

@@ -224,9 +224,18 @@ def distinct_files(baked, relative: str, combinations=None) -> dict[Path, list[s
     return owners
 
 
-# The generated repo's own CloudFormation YAML loader (a yaml.SafeLoader subclass), so
-# both suites read a template alike: short-form tags become their long form, !Ref X ->
+# The generated repo's own CloudFormation readers, so both suites read a template alike.
+_template_reader = load_module(PROJECT_TEMPLATE / "tests" / "test_task_definition_parity.py")
+# A yaml.SafeLoader subclass: short-form tags become their long form, !Ref X ->
 # {"Ref": X}, !Sub s -> {"Fn::Sub": s}, !GetAtt a.b -> {"Fn::GetAtt": [a, b]}.
-CloudFormationLoader = load_module(
-    PROJECT_TEMPLATE / "tests" / "test_task_definition_parity.py"
-).CloudFormationLoader
+CloudFormationLoader = _template_reader.CloudFormationLoader
+# resolve(value, parameters, conditions): Ref to a parameter becomes its value, Fn::If its
+# chosen branch, AWS::NoValue leaves the item out; evaluate(condition, ...) is one condition.
+resolve = _template_reader.resolve
+evaluate = _template_reader.evaluate
+
+
+def environment_settings(path: Path) -> dict[str, str]:
+    """The Name=value lines of an environment file, as a dict, comments and blanks left out."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return dict(line.split("=", 1) for line in lines if line)

@@ -85,6 +85,7 @@ def test_option_files_are_present_or_absent(baked, options):
         "README.md",
         "docs/development.md",
         "docs/deployment.md",
+        "docs/operations.md",
         ".cookiecutter.json",
         "requirements.in",
         "requirements.txt",

@@ -19,6 +19,7 @@ from conftest import (
     CloudFormationLoader,
     choices,
     distinct_files,
+    environment_settings,
     removed_paths,
     require,
     run,
@@ -136,6 +137,18 @@ def test_the_log_driver_never_blocks_the_app(templates):
     assert options["mode"] == "non-blocking"
     size = re.fullmatch(r"(\d+)m", options["max-buffer-size"])
     assert size and 1 < int(size[1]) <= 64, options["max-buffer-size"]
+
+
+def test_container_insights_is_an_environment_setting_off_by_default(templates, baked):
+    """The cluster takes ContainerInsights from the stack; it is billed, so disabled unless set."""
+    template = service_template(templates)
+    (setting,) = template["Resources"]["Cluster"]["Properties"]["ClusterSettings"]
+    assert setting == {"Name": "containerInsights", "Value": {"Ref": "ContainerInsights"}}
+    parameter = template["Parameters"]["ContainerInsights"]
+    assert parameter["Default"] == "disabled"
+    assert "enhanced" in parameter["AllowedValues"]
+    for path in sorted((baked(MATRIX[0]) / "infra/environments").glob("*.env")):
+        assert environment_settings(path)["ContainerInsights"] in parameter["AllowedValues"], path
 
 
 def substitute(text: str, values: dict) -> str:
@@ -267,12 +280,6 @@ def test_the_load_balancer_is_protected_and_logs_every_request(templates):
     assert (delivery["Effect"], delivery["Action"]) == ("Allow", "s3:PutObject")
     assert delivery["Resource"] == {"Fn::Sub": "${AccessLogBucket.Arn}/AWSLogs/${AWS::AccountId}/*"}
     assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
-
-
-def environment_settings(path):
-    """The Name=value lines of an environment file, as a dict, comments and blanks left out."""
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
-    return dict(line.split("=", 1) for line in lines if line)
 
 
 @pytest.mark.parametrize(

@@ -266,14 +266,21 @@ def passed_roles(statements: list[dict]) -> list[tuple]:
     ]
 
 
-def test_each_role_passes_only_the_roles_it_must(variants):
-    """CloudFormation passes the task roles to ECS, CI the CloudFormation role; no role more."""
-    task_roles = [
-        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ServiceName}-*-" + role}
-        for role in ("execution", "task")
+def service_role_arns(*suffixes: str) -> list[dict]:
+    """The ARN patterns of the service stack's roles named <service>-<environment>-<suffix>."""
+    return [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${ServiceName}-*-" + suffix}
+        for suffix in suffixes
     ]
+
+
+def test_each_role_passes_only_the_roles_it_must(variants):
+    """CloudFormation passes the task and traffic roles to ECS, CI the CloudFormation role."""
     expected = {
-        "CloudFormationExecutionRole": [(task_roles, "ecs-tasks.amazonaws.com")],
+        "CloudFormationExecutionRole": [
+            (service_role_arns("execution", "task"), "ecs-tasks.amazonaws.com"),
+            (service_role_arns("traffic"), "ecs.amazonaws.com"),
+        ],
         "DeployRole": [
             (
                 [{"Fn::GetAtt": ["CloudFormationExecutionRole", "Arn"]}],
@@ -295,6 +302,34 @@ def test_each_role_passes_only_the_roles_it_must(variants):
             {"Fn::Sub": "${ServiceName}-${EnvironmentName}-execution"},
             {"Fn::Sub": "${ServiceName}-${EnvironmentName}-task"},
         ]
+        # The third is the service's own, for CANARY and BLUE_GREEN.
+        (load_balancer,) = service["Resources"]["Service"]["Properties"]["LoadBalancers"]["Fn::If"][
+            1
+        ]
+        role = load_balancer["AdvancedConfiguration"]["RoleArn"]["Fn::GetAtt"][0]
+        assert service["Resources"][role]["Properties"]["RoleName"] == {
+            "Fn::Sub": "${ServiceName}-${EnvironmentName}-traffic"
+        }
+
+
+def test_the_traffic_role_is_ecs_s_with_aws_s_policy_for_load_balancers_only(variants):
+    """ECS alone assumes it; it holds the managed policy ECS documents and no policy of its own.
+
+    The managed policy's statements are AWS's and not shipped offline, so they are not read here.
+    """
+    for variant in variants:
+        (service,) = [t for t in variant["stacks"] if "TaskDefinition" in t["Resources"]]
+        role = service["Resources"]["LoadBalancerTrafficRole"]
+        assert role["Condition"] == "ShiftsTraffic"
+        (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "ecs.amazonaws.com"}
+        assert role["Properties"]["ManagedPolicyArns"] == [
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/"
+                "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+            }
+        ]
+        assert role_statements(service, "LoadBalancerTrafficRole") == []
 
 
 @cache

@@ -234,6 +234,12 @@ def outputs(env, stack):
     }
 
 
+def task_definition_of(env, service_outputs):
+    """The task definition the service stack's outputs name, as ECS describes it."""
+    arn = service_outputs["TaskDefinitionArn"]
+    return aws(env, "ecs", "describe-task-definition", "--task-definition", arn)["taskDefinition"]
+
+
 def live_stacks(env) -> set[str]:
     """The names of the stacks that exist now, created or updated, deleted ones excluded."""
     summaries = aws(
@@ -382,13 +388,7 @@ def test_make_deploy_creates_the_service_on_the_emulator(options, baked, aws_env
     assert ecs_service["status"] == "ACTIVE"
     assert ecs_service["desiredCount"] == 1  # infra/environments/staging.env
     assert ecs_service["taskDefinition"] == service["TaskDefinitionArn"]
-    task = aws(
-        aws_env,
-        "ecs",
-        "describe-task-definition",
-        "--task-definition",
-        service["TaskDefinitionArn"],
-    )["taskDefinition"]
+    task = task_definition_of(aws_env, service)
     (container,) = task["containerDefinitions"]
     assert (container["name"], container["image"]) == ("app", IMAGE)
     assert container["user"] == "10001:10001"
@@ -583,13 +583,7 @@ def test_secrets_are_set_listed_and_unset_and_no_output_shows_a_value(baked, aws
     # Deployed with the secret set; the task definition reads it from its path.
     target("deploy", IMAGE_URI=IMAGE, CI_PROVIDER="none")
     _, service = outputs(aws_env, f"{name}-staging-service")
-    task = aws(
-        aws_env,
-        "ecs",
-        "describe-task-definition",
-        "--task-definition",
-        service["TaskDefinitionArn"],
-    )["taskDefinition"]
+    task = task_definition_of(aws_env, service)
     assert task["containerDefinitions"][0]["secrets"] == [
         {"name": "API_TOKENS", "valueFrom": stored["ARN"]}
     ]
@@ -957,13 +951,7 @@ def test_environments_live_side_by_side_and_production_gets_stagings_digest(bake
     assert parameters(aws_env, f"{name}-production-service")["ImageUri"] == f"{repository}@{digest}"
     _, production = outputs(aws_env, f"{name}-production-service")
     _, staging = outputs(aws_env, f"{name}-staging-service")
-    task = aws(
-        aws_env,
-        "ecs",
-        "describe-task-definition",
-        "--task-definition",
-        production["TaskDefinitionArn"],
-    )["taskDefinition"]
+    task = task_definition_of(aws_env, production)
     assert task["containerDefinitions"][0]["image"] == f"{repository}@{digest}"
     # Two of everything but the bootstrap stack and its repository.
     assert production["ClusterName"] == f"{name}-production"

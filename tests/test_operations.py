@@ -6,8 +6,10 @@ many running tasks and its rollout completed, and a target registered by hand re
 healthy: so both of make status's answers are shown, from moto's data, not from ECS's.
 """
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -148,13 +150,10 @@ def test_make_logs_prints_the_lines_as_logged_since_and_filtered(logged, steady_
     assert own_lines(pretty.stdout)[-1] == "t2 INFO app request request_id=req-bbb"
 
 
-@pytest.mark.deploy
-def test_make_logs_follows_new_lines(logged, steady_env):
-    """FOLLOW=1 prints a line written after it started, once, until stopped."""
-    project, name, group = logged
-    env = {**steady_env, "MAKEFLAGS": ""}
-    follower = subprocess.Popen(
-        ["make", "logs", "FOLLOW=1", "SINCE=1m", f"SERVICE_NAME={name}"],
+def start_make(project, env, *arguments) -> subprocess.Popen:
+    """Start make in a session of its own, so that stop_make ends the script it runs too."""
+    return subprocess.Popen(
+        ["make", *arguments],
         cwd=project,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -163,13 +162,27 @@ def test_make_logs_follows_new_lines(logged, steady_env):
         text=True,
         start_new_session=True,
     )
+
+
+def stop_make(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+
+
+@pytest.mark.deploy
+def test_make_logs_follows_new_lines(logged, steady_env):
+    """FOLLOW=1 prints a line written after it started, once, until stopped."""
+    project, name, group = logged
+    follower = start_make(
+        project, steady_env, "logs", "FOLLOW=1", "SINCE=1m", f"SERVICE_NAME={name}"
+    )
     try:
         time.sleep(3)
         later = log_line("t3", "later")
         put_lines(steady_env, group, "app/app/task-1", later)
         time.sleep(5)
     finally:
-        follower.terminate()
+        stop_make(follower)
     stdout, _ = follower.communicate(timeout=10)
     assert own_lines(stdout).count(later) == 1, stdout
     assert REQUEST_B in stdout
@@ -257,20 +270,13 @@ def test_make_run_task_runs_the_override_prints_its_logs_and_exits_with_its_code
     """The service's task definition and network, CMD through sh -c; moto stops it on request."""
     project, name = deployed
     cluster = f"{name}-staging"
-    runner = subprocess.Popen(
-        [
-            "make",
-            "run-task",
-            "CMD=python -m migrate --to head",
-            "TIMEOUT=60",
-            f"SERVICE_NAME={name}",
-        ],
-        cwd=project,
-        env=steady_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    runner = start_make(
+        project,
+        steady_env,
+        "run-task",
+        "CMD=python -m migrate --to head",
+        "TIMEOUT=60",
+        f"SERVICE_NAME={name}",
     )
     try:
         deadline = time.monotonic() + 30
@@ -303,7 +309,7 @@ def test_make_run_task_runs_the_override_prints_its_logs_and_exits_with_its_code
         aws(steady_env, "ecs", "stop-task", "--cluster", cluster, "--task", task["taskArn"])
         stdout, stderr = runner.communicate(timeout=60)
     finally:
-        runner.kill()
+        stop_make(runner)
     assert runner.returncode == 0, stderr
     lines = own_lines(stdout)
     assert log_line("t9", "migrated to head") in lines

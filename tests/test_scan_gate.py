@@ -350,6 +350,5 @@ def test_make_deploy_stops_at_the_gate_before_the_service_stack(baked, aws_env):
     result = make(project, as_deploy_role, "deploy", **variables)
     assert "scan COMPLETE: 1 findings, none of severity CRITICAL or above" in result.stdout
     _, service = outputs(aws_env, f"{name}-staging-service")
-    definition = service["TaskDefinitionArn"]
-    task = aws(aws_env, "ecs", "describe-task-definition", "--task-definition", definition)
-    assert task["taskDefinition"]["containerDefinitions"][0]["image"] == image_uri
+    task = test_deploy.task_definition_of(aws_env, service)
+    assert task["containerDefinitions"][0]["image"] == image_uri

@@ -1,4 +1,4 @@
-# Shared by deploy.sh, destroy.sh and promote.sh: the environment, stack names, output helpers and AWS look-ups.
+# Shared by the scripts behind the AWS targets: the environment, stack names, output helpers and AWS look-ups.
 # shellcheck shell=bash
 # The variables set here are read by the scripts that source this file.
 # shellcheck disable=SC2034
@@ -157,6 +157,22 @@ print_stack_events() {
   aws cloudformation describe-stack-events --stack-name "$1" --max-items "${2:-25}" \
     --query 'StackEvents[].[Timestamp,LogicalResourceId,ResourceStatus,ResourceStatusReason]' \
     --output table >&2
+}
+
+# Stop unless the AWS CLI is installed; $1 is the make target to run again.
+require_aws_cli() {
+  command -v aws >/dev/null ||
+    die "the AWS CLI is not installed." \
+      "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run make $1 again."
+}
+
+# Stop unless the environment's service stack exists; then set CLUSTER and SERVICE, its
+# ECS cluster and service.
+require_deployed() {
+  [[ "$(stack_status "$SERVICE_STACK")" != NONE ]] ||
+    die "$ENVIRONMENT_NAME is not deployed: there is no stack $SERVICE_STACK in $AWS_REGION. Deploy it: make deploy ENV=$ENVIRONMENT_NAME"
+  CLUSTER="$(stack_output "$SERVICE_STACK" ClusterName)"
+  SERVICE="$(stack_output "$SERVICE_STACK" ServiceName)"
 }
 
 # Say which AWS API and identity are used; CALLER_ARN is set for the caller.

@@ -68,9 +68,7 @@ deploy_stack() {
 
 check_tools() {
   step "checking tools and AWS credentials"
-  command -v aws >/dev/null ||
-    die "the AWS CLI is not installed." \
-      "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run make deploy again."
+  require_aws_cli deploy
   if [[ -z "$IMAGE_URI" ]]; then
     command -v docker >/dev/null ||
       die "docker is needed to build the image." "Install Docker, or deploy an existing image: make deploy IMAGE_URI=..."

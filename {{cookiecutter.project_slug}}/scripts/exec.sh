@@ -14,18 +14,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 CMD="${CMD:-/bin/sh}"
 
 use_environment "${ENV:-}"
-command -v aws >/dev/null ||
-  die "the AWS CLI is not installed." \
-    "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run make exec again."
+require_aws_cli exec
 command -v session-manager-plugin >/dev/null ||
   die "make exec needs the AWS CLI's Session Manager plugin, which is not installed." \
     "Install it (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html), then run make exec ENV=$ENVIRONMENT_NAME again."
 check_credentials
-[[ "$(stack_status "$SERVICE_STACK")" != NONE ]] ||
-  die "$ENVIRONMENT_NAME is not deployed: there is no stack $SERVICE_STACK in $AWS_REGION. Deploy it: make deploy ENV=$ENVIRONMENT_NAME"
+require_deployed
 
-CLUSTER="$(stack_output "$SERVICE_STACK" ClusterName)"
-SERVICE="$(stack_output "$SERVICE_STACK" ServiceName)"
 [[ "$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" \
   --query 'services[0].enableExecuteCommand' --output text)" == True ]] ||
   die "ECS Exec is off for $ENVIRONMENT_NAME." \

@@ -28,9 +28,7 @@ case "${BASH_REMATCH[2]}" in
   h) SINCE_SECONDS=$((BASH_REMATCH[1] * 3600)) ;;
   d) SINCE_SECONDS=$((BASH_REMATCH[1] * 86400)) ;;
 esac
-command -v aws >/dev/null ||
-  die "the AWS CLI is not installed." \
-    "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run make logs again."
+require_aws_cli logs
 if [[ -n "$PRETTY" ]]; then
   command -v python3 >/dev/null || die "PRETTY=1 needs python3. Without it: make logs ENV=$ENVIRONMENT_NAME"
 fi

@@ -18,20 +18,15 @@ REVISION="${REVISION:-}"
 
 use_environment "${ENV:-}"
 [[ -z "$REVISION" || "$REVISION" =~ ^[0-9]+$ ]] || die "REVISION=$REVISION is not a revision number."
-command -v aws >/dev/null ||
-  die "the AWS CLI is not installed." \
-    "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run make rollback again."
+require_aws_cli rollback
 check_credentials
-[[ "$(stack_status "$SERVICE_STACK")" != NONE ]] ||
-  die "$ENVIRONMENT_NAME is not deployed: there is no stack $SERVICE_STACK in $AWS_REGION. Deploy it: make deploy ENV=$ENVIRONMENT_NAME"
+require_deployed
 
 image_of() {
   aws ecs describe-task-definition --task-definition "$1" \
     --query "taskDefinition.containerDefinitions[?name=='app'].image | [0]" --output text
 }
 
-CLUSTER="$(stack_output "$SERVICE_STACK" ClusterName)"
-SERVICE="$(stack_output "$SERVICE_STACK" ServiceName)"
 CURRENT="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" \
   --query 'services[0].taskDefinition' --output text)"
 CURRENT_IMAGE="$(image_of "$CURRENT")"

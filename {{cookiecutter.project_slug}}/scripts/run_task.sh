@@ -20,16 +20,11 @@ POLL_SECONDS=3
 use_environment "${ENV:-}"
 [[ -n "$CMD" ]] || die "give the command to run: make run-task CMD=\"python -m ...\""
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "TIMEOUT=$TIMEOUT is not a number of seconds."
-command -v aws >/dev/null ||
-  die "the AWS CLI is not installed." \
-    "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run make run-task again."
+require_aws_cli run-task
 command -v python3 >/dev/null || die "make run-task needs python3 to pass CMD to ECS."
 check_credentials
-[[ "$(stack_status "$SERVICE_STACK")" != NONE ]] ||
-  die "$ENVIRONMENT_NAME is not deployed: there is no stack $SERVICE_STACK in $AWS_REGION. Deploy it: make deploy ENV=$ENVIRONMENT_NAME"
+require_deployed
 
-CLUSTER="$(stack_output "$SERVICE_STACK" ClusterName)"
-SERVICE="$(stack_output "$SERVICE_STACK" ServiceName)"
 DEFINITION="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" \
   --query 'services[0].taskDefinition' --output text)"
 stack_parameter() {

@@ -31,9 +31,7 @@ case "$ACTION" in
 esac
 use_environment "${ENV:-}"
 read_declared_secrets
-command -v aws >/dev/null ||
-  die "the AWS CLI is not installed." \
-    "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run the command again."
+require_aws_cli "secret-$ACTION"
 
 # Read the value into VALUE: hidden at a terminal, else all of stdin less its final newlines.
 read_value() {

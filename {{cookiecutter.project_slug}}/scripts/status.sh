@@ -10,15 +10,10 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 use_environment "${ENV:-}"
-command -v aws >/dev/null ||
-  die "the AWS CLI is not installed." \
-    "Install it (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), then run make status again."
+require_aws_cli status
 check_credentials
-[[ "$(stack_status "$SERVICE_STACK")" != NONE ]] ||
-  die "$ENVIRONMENT_NAME is not deployed: there is no stack $SERVICE_STACK in $AWS_REGION. Deploy it: make deploy ENV=$ENVIRONMENT_NAME"
+require_deployed
 
-CLUSTER="$(stack_output "$SERVICE_STACK" ClusterName)"
-SERVICE="$(stack_output "$SERVICE_STACK" ServiceName)"
 step "service $SERVICE of cluster $CLUSTER: $(stack_output "$SERVICE_STACK" ServiceUrl)"
 
 describe_service() {

@@ -74,6 +74,7 @@ def test_make_status_exits_zero_only_when_steady_and_every_target_healthy(deploy
     revision = service["TaskDefinitionArn"].rsplit("/", 1)[1]
     assert f"    PRIMARY {revision}: 1 of 1 running, rollout COMPLETED" in lines
     assert f"      image {IMAGE}  (not in ECR)" in lines
+    assert "    previous release: none (no earlier ACTIVE revision with another image)" in lines
     assert "    none registered" in lines
     (error,) = own_lines(unhealthy.stderr)
     assert error == (
@@ -245,9 +246,14 @@ def test_make_rollback_deploys_the_previous_image_through_the_stack(baked, stead
     aws(steady_env, "elbv2", "register-targets", "--target-group-arn", target_group,
         "--targets", "Id=10.0.0.8,Port=8000")  # fmt: skip
 
+    status = own_lines(make(project, steady_env, "status", SERVICE_NAME=name).stdout)
+    revision = earlier.rsplit("/", 1)[1]
+    assert f"    previous release (make rollback goes back to it): {revision}" in status
+    assert f"      image {IMAGE}-earlier  (not in ECR)" in status
+
     result = make(project, steady_env, "rollback", SERVICE_NAME=name)
     lines = own_lines(result.stdout)
-    assert f"==> rolling back to {earlier.rsplit('/', 1)[1]}: {IMAGE}-earlier" in lines
+    assert f"==> rolling back to {revision}: {IMAGE}-earlier" in lines
     assert parameters(steady_env, f"{name}-staging-service")["ImageUri"] == f"{IMAGE}-earlier"
     assert lines[-1] == "==> staging is steady and healthy"
 

@@ -3,11 +3,9 @@
 # service stack (a deploy of the earlier image, so CloudFormation stays the record of what
 # runs and nothing drifts), then show make status.
 #
-# The previous release is the newest ACTIVE revision of the task definition family, older
-# than the one the service runs, with another image: each deploy keeps the revision it
-# replaces ACTIVE, and a failed deploy's revision is removed as CloudFormation rolls back.
-# A second rollback therefore returns to the release the first one left. REVISION=N picks
-# revision N of the family instead.
+# The previous release is what make status shows as such (previous_release in common.sh),
+# so a second rollback returns to the release the first one left. REVISION=N picks
+# revision N of the task definition family instead.
 #
 # ENV names the environment (default staging).
 set -euo pipefail
@@ -22,11 +20,6 @@ require_aws_cli rollback
 check_credentials
 require_deployed
 
-image_of() {
-  aws ecs describe-task-definition --task-definition "$1" \
-    --query "taskDefinition.containerDefinitions[?name=='app'].image | [0]" --output text
-}
-
 CURRENT="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" \
   --query 'services[0].taskDefinition' --output text)"
 CURRENT_IMAGE="$(image_of "$CURRENT")"
@@ -40,15 +33,7 @@ if [[ -n "$REVISION" ]]; then
   aws ecs describe-task-definition --task-definition "$TARGET" >/dev/null 2>&1 ||
     die "$FAMILY has no revision $REVISION." "List them: aws ecs list-task-definitions --family-prefix $FAMILY"
 else
-  current_number="${CURRENT##*:}"
-  for definition in $(aws ecs list-task-definitions --family-prefix "$FAMILY" --status ACTIVE \
-    --sort DESC --query 'taskDefinitionArns[]' --output text); do
-    [[ "${definition##*:}" -lt "$current_number" ]] || continue
-    if [[ "$(image_of "$definition")" != "$CURRENT_IMAGE" ]]; then
-      TARGET="$definition"
-      break
-    fi
-  done
+  TARGET="$(previous_release "$CURRENT")"
   [[ -n "$TARGET" ]] ||
     die "$FAMILY has no earlier ACTIVE revision with another image: there is no previous release to go back to." \
       "Deploy a given image instead: make deploy ENV=$ENVIRONMENT_NAME IMAGE_URI=..."

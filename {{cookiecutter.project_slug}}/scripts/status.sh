@@ -21,10 +21,9 @@ describe_service() {
 }
 
 # The image of a task definition's app container, and its digest where ECR knows it.
-image_of() {
+image_and_digest_of() {
   local image digest tag repository
-  image="$(aws ecs describe-task-definition --task-definition "$1" \
-    --query "taskDefinition.containerDefinitions[?name=='app'].image | [0]" --output text)"
+  image="$(image_of "$1")"
   if [[ "$image" == *@sha256:* ]]; then
     digest="${image##*@}"
   elif [[ "$image" == *.dkr.ecr.*/*:* ]]; then
@@ -45,13 +44,24 @@ note "tasks: $RUNNING running, $PENDING pending, $DESIRED desired"
 step "deployments (PRIMARY is the newest; ACTIVE ones are being replaced)"
 DEPLOYMENTS=0
 ROLLOUT=""
+CURRENT=""
 while IFS=$'\t' read -r status definition rollout running desired; do
   [[ -n "$status" ]] || continue
   DEPLOYMENTS=$((DEPLOYMENTS + 1))
   [[ "$status" != PRIMARY ]] || ROLLOUT="$rollout"
   note "$status ${definition##*/}: $running of $desired running, rollout $rollout"
-  note "  image $(image_of "$definition")"
+  note "  image $(image_and_digest_of "$definition")"
+  [[ "$status" != PRIMARY ]] || CURRENT="$definition"
 done < <(describe_service 'deployments[].[status,taskDefinition,rolloutState,runningCount,desiredCount]')
+
+PREVIOUS=""
+[[ -z "$CURRENT" ]] || PREVIOUS="$(previous_release "$CURRENT")"
+if [[ -n "$PREVIOUS" ]]; then
+  note "previous release (make rollback goes back to it): ${PREVIOUS##*/}"
+  note "  image $(image_and_digest_of "$PREVIOUS")"
+else
+  note "previous release: none (no earlier ACTIVE revision with another image)"
+fi
 
 step "load balancer targets"
 TARGET_GROUP="$(aws cloudformation list-stack-resources --stack-name "$SERVICE_STACK" \

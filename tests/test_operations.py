@@ -320,3 +320,33 @@ def test_make_run_task_runs_the_override_prints_its_logs_and_exits_with_its_code
     lines = own_lines(stdout)
     assert log_line("t9", "migrated to head") in lines
     assert lines[-1] == f"==> task {task['taskArn'].rsplit('/', 1)[1]} exited with 0"
+
+
+@pytest.fixture
+def with_plugin(steady_env, tmp_path):
+    """steady_env with a stand-in Session Manager plugin on PATH, so make exec goes on."""
+    folder = tmp_path / "plugin"
+    folder.mkdir()
+    plugin = folder / "session-manager-plugin"
+    plugin.write_text("#!/bin/sh\nexit 0\n")
+    plugin.chmod(0o755)
+    return {**steady_env, "PATH": f"{folder}{os.pathsep}{steady_env['PATH']}"}
+
+
+@pytest.mark.deploy
+def test_make_exec_on_a_service_without_ecs_exec_names_the_setting(deployed, with_plugin):
+    """The answer of make exec where the service has no ECS Exec, and the setting to change.
+
+    moto keeps no EnableExecuteCommand, so every service reads as without ECS Exec here,
+    staging's too: this shows the script's answer; which environments turn exec on, and
+    what that adds to the stack, tests/test_iam.py shows.
+    """
+    project, name = deployed
+    (service,) = aws(with_plugin, "ecs", "describe-services", "--cluster", f"{name}-staging",
+                     "--services", f"{name}-staging")["services"]  # fmt: skip
+    assert not service.get("enableExecuteCommand")
+    result = make(project, with_plugin, "exec", expect=None, SERVICE_NAME=name)
+    assert result.returncode != 0
+    error, how = own_lines(result.stderr)
+    assert error == "ERROR: ECS Exec is off for staging."
+    assert "ExecEnabled=true in infra/environments/staging.env" in how

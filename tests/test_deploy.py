@@ -291,6 +291,7 @@ def test_deploy_scripts_pass_shellcheck(baked):
             "logs.sh",
             "promote.sh",
             "push_image.sh",
+            "releases.sh",
             "rollback.sh",
             "run_task.sh",
             "scan_gate.sh",

@@ -364,6 +364,7 @@ PERSON_ONLY_SCRIPTS = {
     "destroy.sh",
     "exec.sh",
     "logs.sh",
+    "releases.sh",
     "rollback.sh",
     "run_task.sh",
     "secrets.sh",

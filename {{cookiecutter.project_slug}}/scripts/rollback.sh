@@ -3,7 +3,7 @@
 # service stack (a deploy of the earlier image, so CloudFormation stays the record of what
 # runs and nothing drifts), then show make status.
 #
-# The previous release is what make status shows as such (previous_release in common.sh),
+# The previous release is what make status shows as such (previous_release in releases.sh),
 # so a second rollback returns to the release the first one left. REVISION=N picks
 # revision N of the task definition family instead.
 #
@@ -12,6 +12,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=scripts/releases.sh
+source "$(dirname "${BASH_SOURCE[0]}")/releases.sh"
 REVISION="${REVISION:-}"
 
 use_environment "${ENV:-}"

@@ -9,6 +9,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=scripts/releases.sh
+source "$(dirname "${BASH_SOURCE[0]}")/releases.sh"
 use_environment "${ENV:-}"
 require_aws_cli status
 check_credentials

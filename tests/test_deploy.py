@@ -288,6 +288,7 @@ def test_deploy_scripts_pass_shellcheck(baked):
             "destroy.sh",
             "exec.sh",
             "lock.sh",
+            "log_events.sh",
             "logs.sh",
             "promote.sh",
             "push_image.sh",

@@ -363,6 +363,7 @@ AWS_COMMAND = re.compile(
 PERSON_ONLY_SCRIPTS = {
     "destroy.sh",
     "exec.sh",
+    "log_events.sh",
     "logs.sh",
     "releases.sh",
     "rollback.sh",

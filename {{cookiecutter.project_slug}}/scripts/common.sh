@@ -11,10 +11,11 @@ export AWS_PAGER=""
 BOOTSTRAP_STACK="$SERVICE_NAME-bootstrap"
 # The environment a target uses when given no ENV.
 DEFAULT_ENVIRONMENT=staging
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # One settings file per environment, service stack parameters as Name=value lines.
-ENVIRONMENTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/infra/environments"
+ENVIRONMENTS_DIR="$REPO_ROOT/infra/environments"
 # The names of the secrets the service needs, one a line (the deploy checks each is set).
-SECRETS_FILE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/infra/secrets"
+SECRETS_FILE="$REPO_ROOT/infra/secrets"
 
 step() { printf '==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }

@@ -21,7 +21,7 @@ output_or_none() {
 
 check_tools() {
   step "checking tools and AWS credentials"
-  command -v aws >/dev/null || die "the AWS CLI is not installed."
+  require_aws_cli destroy
   check_credentials
   note "deleting as $CALLER_ARN from $AWS_REGION"
 }

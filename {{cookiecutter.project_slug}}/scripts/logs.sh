@@ -12,6 +12,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=scripts/log_events.sh
+source "$(dirname "${BASH_SOURCE[0]}")/log_events.sh"
 SINCE="${SINCE:-10m}"
 FOLLOW="${FOLLOW:-}"
 FILTER="${FILTER:-}"
@@ -57,27 +59,16 @@ for line in sys.stdin:
 '
 }
 
-# Print the events from $1 (milliseconds since 1970) on, one message a line, and set
-# LAST_MS to the newest event's time.
-print_events_from() {
-  local with_filter=() events
-  [[ -z "$FILTER" ]] || with_filter=(--filter-pattern "$FILTER")
-  events="$(aws logs filter-log-events --log-group-name "$LOG_GROUP" --start-time "$1" \
-    ${with_filter[@]+"${with_filter[@]}"} --query 'events[].[timestamp,message]' --output text)"
-  [[ -n "$events" ]] || return 0
-  LAST_MS="$(cut -f1 <<<"$events" | sort -n | tail -n 1)"
-  if [[ -n "$PRETTY" ]]; then
-    cut -f2- <<<"$events" | readable
-  else
-    cut -f2- <<<"$events"
-  fi
-}
-
-LAST_MS=$((($(date +%s) - SINCE_SECONDS) * 1000))
-print_events_from "$LAST_MS"
+# As logged, or readable; with the filter pattern, if any.
+FORMAT="cat"
+[[ -z "$PRETTY" ]] || FORMAT=readable
+WITH_FILTER=()
+[[ -z "$FILTER" ]] || WITH_FILTER=(--filter-pattern "$FILTER")
+# From the millisecond after the newest line printed: a line of that same millisecond
+# could repeat, and one later skips none that CloudWatch had by then.
+LAST_EVENT_MS=$((($(date +%s) - SINCE_SECONDS) * 1000 - 1))
+print_log_events "$FORMAT" "$((LAST_EVENT_MS + 1))" ${WITH_FILTER[@]+"${WITH_FILTER[@]}"}
 while [[ -n "$FOLLOW" ]]; do
   sleep "$POLL_SECONDS"
-  # Lines at the same millisecond as the last one printed could repeat; one later skips none
-  # that CloudWatch had by then.
-  print_events_from "$((LAST_MS + 1))"
+  print_log_events "$FORMAT" "$((LAST_EVENT_MS + 1))" ${WITH_FILTER[@]+"${WITH_FILTER[@]}"}
 done

@@ -1,5 +1,12 @@
-# The releases of a service, for make status and make rollback: sourced after common.sh.
+# The releases of a service, for make status, rollback and run-task: sourced after
+# common.sh, and after require_deployed, which sets CLUSTER and SERVICE.
 # shellcheck shell=bash
+
+# Print the task definition the ECS service runs now (its newest deployment's, mid-rollout).
+running_task_definition() {
+  aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" \
+    --query 'services[0].taskDefinition' --output text
+}
 
 # Print the image of task definition $1's app container.
 image_of() {

@@ -22,8 +22,7 @@ require_aws_cli rollback
 check_credentials
 require_deployed
 
-CURRENT="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" \
-  --query 'services[0].taskDefinition' --output text)"
+CURRENT="$(running_task_definition)"
 CURRENT_IMAGE="$(image_of "$CURRENT")"
 FAMILY="${CURRENT##*/}"
 FAMILY="${FAMILY%:*}"

@@ -12,6 +12,10 @@ set -euo pipefail
 
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=scripts/releases.sh
+source "$(dirname "${BASH_SOURCE[0]}")/releases.sh"
+# shellcheck source=scripts/log_events.sh
+source "$(dirname "${BASH_SOURCE[0]}")/log_events.sh"
 CMD="${CMD:-}"
 TIMEOUT="${TIMEOUT:-600}"
 # How often the task's status and new log lines are read.
@@ -25,8 +29,7 @@ command -v python3 >/dev/null || die "make run-task needs python3 to pass CMD to
 check_credentials
 require_deployed
 
-DEFINITION="$(aws ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" \
-  --query 'services[0].taskDefinition' --output text)"
+DEFINITION="$(running_task_definition)"
 stack_parameter() {
   aws cloudformation describe-stacks --stack-name "$SERVICE_STACK" \
     --query "Stacks[0].Parameters[?ParameterKey=='$1'].ParameterValue | [0]" --output text
@@ -56,14 +59,9 @@ note "task $TASK_ID; stop it with: aws ecs stop-task --cluster $CLUSTER --task $
 
 # The awslogs driver names the stream <prefix>/<container>/<task ID>.
 STREAM="app/app/$TASK_ID"
-NEXT_MS=0
+# Its stream exists once the task has logged: until then there is nothing to print.
 print_new_lines() {
-  local events
-  events="$(aws logs filter-log-events --log-group-name "$LOG_GROUP" --log-stream-names "$STREAM" \
-    --start-time "$NEXT_MS" --query 'events[].[timestamp,message]' --output text 2>/dev/null)" || return 0
-  [[ -n "$events" ]] || return 0
-  cut -f2- <<<"$events"
-  NEXT_MS=$(($(cut -f1 <<<"$events" | sort -n | tail -n 1) + 1))
+  print_log_events cat "$((LAST_EVENT_MS + 1))" --log-stream-names "$STREAM" 2>/dev/null || true
 }
 
 deadline=$(($(date +%s) + TIMEOUT))

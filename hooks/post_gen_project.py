@@ -30,6 +30,19 @@ UNNEEDED = {
         "gitlab": [".github", "docs/ci-github.md"],
         "none": [".github", ".gitlab-ci.yml", "docs/ci-github.md", "docs/ci-gitlab.md"],
     },
+    "database": {
+        "none": [
+            f"{PACKAGE}/db.py",
+            f"{PACKAGE}/notes.py",
+            f"{PACKAGE}/migrate.py",
+            f"{PACKAGE}/migrations",
+            "tests/test_db.py",
+            "tests/test_notes.py",
+            "tests/test_migrations.py",
+            "infra/database.yaml",
+            "docs/database.md",
+        ],
+    },
 }
 
 # option -> the files kept whatever its value, where a Jinja conditional acts on it

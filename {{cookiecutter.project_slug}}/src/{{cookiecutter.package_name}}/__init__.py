@@ -7,6 +7,9 @@ from flask import Flask
 from . import (
     auth,
     bodies,
+{%- if cookiecutter.database == "postgres" %}
+    db,
+{%- endif %}
     errors,
 {%- if cookiecutter.use_volume %}
     files,
@@ -16,6 +19,9 @@ from . import (
     health,
     json_provider,
     logging,
+{%- if cookiecutter.database == "postgres" %}
+    notes,
+{%- endif %}
     openapi,
     request_id,
 )
@@ -42,6 +48,9 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     api = openapi.init_app(app)
     errors.init_app(app)  # after the Api, whose own error handler this replaces
     auth.init_app(app, api)  # before the blueprints, so their documents name the scheme
+{%- if cookiecutter.database == "postgres" %}
+    db.init_app(app, environ)
+{%- endif %}
 
     # The probes stay plain Flask views, so no validation layer slows them.
     app.register_blueprint(health.bp)
@@ -49,5 +58,8 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     api.register_blueprint(greetings.bp)
 {%- if cookiecutter.use_volume %}
     files.init_app(app, api)
+{%- endif %}
+{%- if cookiecutter.database == "postgres" %}
+    notes.init_app(app, api)
 {%- endif %}
     return app

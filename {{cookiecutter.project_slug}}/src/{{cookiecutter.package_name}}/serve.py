@@ -16,6 +16,9 @@ from gunicorn.glogging import Logger
 from gunicorn.util import import_app, make_fail_app
 
 from . import auth
+{%- if cookiecutter.database == "postgres" %}
+from . import db
+{%- endif %}
 from . import logging as app_logging
 from .capacity import Limits, read_limits, worker_count
 from .settings import Settings, SettingsError, load_settings
@@ -81,7 +84,15 @@ def server_options(settings: Settings, limits: Limits, *, reload: bool = False) 
         "reload": reload,
         "reload_engine": "poll",
         "reload_extra_files": sorted(str(path) for path in SOURCE.rglob("*.py")) if reload else [],
+        "worker_exit": close_app,
     }
+
+
+def close_app(server, worker) -> None:
+    """gunicorn's worker_exit hook: run what the app registered to close as a worker stops."""
+    app = getattr(worker, "wsgi", None)
+    for close in getattr(app, "extensions", {}).get("on_worker_exit", []):
+        close()
 
 
 class Server(BaseApplication):
@@ -133,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         # Before any worker starts, so a refusal is one line rather than a traceback each.
         auth.refuse_without_tokens(settings)
+{%- if cookiecutter.database == "postgres" %}
+        db.refuse_without_database()
+{%- endif %}
     except SettingsError as error:
         app_logging.configure("INFO")
         log.critical("%s", error)

@@ -59,6 +59,21 @@ CONDITIONAL_IN = {
         "docs/development.md",
     ],
     "ci_provider": ["README.md", "docs/deployment.md"],
+    "database": [
+        f"{PACKAGE}/__init__.py",  # the app factory connects the database and serves /notes
+        f"{PACKAGE}/serve.py",  # the server refuses to start without DATABASE_HOST
+        "compose.yaml",  # the db service, its volume, and the app's DATABASE_*
+        "compose.override.yaml",  # the db port on 127.0.0.1, for make migration and test-db
+        ".env.example",  # the local database's password
+        "Makefile",  # make migrate, migration, test-db and db-shell
+        "requirements.in",  # SQLAlchemy, psycopg and Alembic
+        # The locks include the database choice's own (templates/locks/VERSION/postgres).
+        "requirements.txt",
+        "requirements-dev.txt",
+        "tests/conftest.py",  # the tests' database, migrated, and an unreachable one
+        "tests/test_openapi.py",  # schemathesis runs the notes routes against a database
+        "README.md",
+    ],
 }
 
 

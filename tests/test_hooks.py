@@ -132,9 +132,12 @@ def test_rendered_context_survives_quotes_and_backslashes(name):
 @pytest.mark.parametrize(
     ("options", "removed"),
     [
-        ({"use_volume": True, "ci_provider": "github"}, [".gitlab-ci.yml", "docs/ci-gitlab.md"]),
         (
-            {"use_volume": False, "ci_provider": "gitlab"},
+            {"use_volume": True, "ci_provider": "github", "database": "postgres"},
+            [".gitlab-ci.yml", "docs/ci-gitlab.md"],
+        ),
+        (
+            {"use_volume": False, "ci_provider": "gitlab", "database": "postgres"},
             [
                 "src/pkg/files.py",
                 "tests/test_files.py",
@@ -145,8 +148,22 @@ def test_rendered_context_survives_quotes_and_backslashes(name):
             ],
         ),
         (
-            {"use_volume": True, "ci_provider": "none"},
-            [".github", ".gitlab-ci.yml", "docs/ci-github.md", "docs/ci-gitlab.md"],
+            {"use_volume": True, "ci_provider": "none", "database": "none"},
+            [
+                ".github",
+                ".gitlab-ci.yml",
+                "docs/ci-github.md",
+                "docs/ci-gitlab.md",
+                "src/pkg/db.py",
+                "src/pkg/notes.py",
+                "src/pkg/migrate.py",
+                "src/pkg/migrations",
+                "tests/test_db.py",
+                "tests/test_notes.py",
+                "tests/test_migrations.py",
+                "infra/database.yaml",
+                "docs/database.md",
+            ],
         ),
     ],
 )

@@ -30,6 +30,7 @@ def test_greeting_in_the_requested_language(client, language, message):
         ({}, {"name": "Ada", "nmae": "Ada"}, "body field 'nmae': Unknown field."),
         ({}, ["Ada"], "body: Invalid input type."),
         ({"language": "xx"}, {"name": "Ada"}, "query parameter 'language': Must be one of:"),
+        ({"lang": "fr"}, {"name": "Ada"}, "query parameter 'lang': Unknown field."),
     ],
 )
 def test_invalid_requests_get_a_json_422_naming_the_field(client, query, body, message):

@@ -62,7 +62,7 @@ class DatabaseSettings:
 
 
 def load_database_settings(environ: Mapping[str, str] | None = None) -> DatabaseSettings | None:
-    """Read the DATABASE_* settings (default: the process environment); None without DATABASE_HOST."""
+    """Read DATABASE_* (default: from the process environment); None without DATABASE_HOST."""
     environ = os.environ if environ is None else environ
     host = environ.get("DATABASE_HOST", "").strip()
     if not host:
@@ -209,7 +209,7 @@ def _unavailable(message: str) -> tuple[Response, int]:
 
 def _database_error(error: DBAPIError) -> tuple[Response, int]:
     if isinstance(error, ProgrammingError) and _sqlstate(error) == _UNDEFINED_TABLE:
-        log.error("the database schema is not migrated: %s", _summary(error))
+        log.error("the database schema is not migrated (make migrate): %s", _summary(error))
         return _unavailable("the database schema is not migrated yet")
     if not isinstance(error, OperationalError) and not error.connection_invalidated:
         # A statement the database refused (a constraint, bad SQL): the code's to fix.

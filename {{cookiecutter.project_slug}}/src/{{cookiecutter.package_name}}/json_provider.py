@@ -33,6 +33,14 @@ class OrjsonProvider(JSONProvider):
 class Parser(FlaskParser):
     """webargs' parser, reading JSON bodies with the app's provider instead of the json module."""
 
+    # An unknown query parameter is a 422, as an unknown body field is (webargs would
+    # drop it): a misspelt ?page_sise=5 must not quietly serve the default.
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
+
     def _raw_load_json(self, req):
         data = req.get_data(cache=True) if is_json_request(req) else b""
         if not data:

@@ -28,9 +28,7 @@ def config() -> Config:
     alembic = Config()
     alembic.set_main_option("script_location", str(SCRIPTS))
     # New revisions are named by date and slug, so that they list in order.
-    alembic.set_main_option(
-        "file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
-    )
+    alembic.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     return alembic
 
 

@@ -15,10 +15,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 from gunicorn.util import import_app, make_fail_app
 
-from . import auth
-{%- if cookiecutter.database == "postgres" %}
-from . import db
-{%- endif %}
+from . import auth{% if cookiecutter.database == "postgres" %}, db{% endif %}
 from . import logging as app_logging
 from .capacity import Limits, read_limits, worker_count
 from .settings import Settings, SettingsError, load_settings
@@ -132,6 +129,13 @@ def forget_source_modules() -> None:
             del sys.modules[name]
 
 
+def refused(error: SettingsError) -> int:
+    """Log a refused setting as one JSON line, and return the exit status that says so."""
+    app_logging.configure("INFO")
+    log.critical("%s", error)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM; refuse bad settings before the server starts."""
     parser = argparse.ArgumentParser(prog="python -m {{ cookiecutter.package_name }}.serve")
@@ -144,19 +148,21 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         # Before any worker starts, so a refusal is one line rather than a traceback each.
         auth.refuse_without_tokens(settings)
-{%- if cookiecutter.database == "postgres" %}
-        db.refuse_without_database()
-{%- endif %}
     except SettingsError as error:
-        app_logging.configure("INFO")
-        log.critical("%s", error)
-        return 1
+        return refused(error)
     options = server_options(settings, read_limits(), reload=args.reload)
     if args.describe:
         # What `make bench` in the template reads to label the derived defaults.
         described = {"server": "gunicorn gevent", "workers": options["workers"]}
         print(json.dumps({**described, "connections": options["worker_connections"]}))
         return 0
+{%- if cookiecutter.database == "postgres" %}
+    try:
+        # After --describe, which needs no database; before any worker starts.
+        db.refuse_without_database()
+    except SettingsError as error:
+        return refused(error)
+{%- endif %}
     Server(options).run()
     return 0
 

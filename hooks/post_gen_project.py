@@ -66,13 +66,13 @@ CONDITIONAL_IN = {
         "compose.override.yaml",  # the db port on 127.0.0.1, for make migration and test-db
         ".env.example",  # the local database's password
         "Makefile",  # make migrate, migration, test-db and db-shell
-        "requirements.in",  # SQLAlchemy, psycopg and Alembic
-        # The locks include the database choice's own (templates/locks/VERSION/postgres).
-        "requirements.txt",
-        "requirements-dev.txt",
+        # SQLAlchemy, psycopg and Alembic; requirements*.txt include the locks of the
+        # database choice (templates/locks/VERSION/postgres), a choice in an expression.
+        "requirements.in",
         "tests/conftest.py",  # the tests' database, migrated, and an unreachable one
         "tests/test_openapi.py",  # schemathesis runs the notes routes against a database
         "README.md",
+        "docs/development.md",  # the database's driver, among those that cooperate with gevent
     ],
 }
 

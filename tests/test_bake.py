@@ -99,6 +99,23 @@ def test_option_files_are_present_or_absent(baked, options):
         assert always in present
 
 
+# What only a database=postgres repo may name. .cookiecutter.json records the option itself.
+DATABASE_TRACE = re.compile(r"sqlalchemy|alembic|postgres|DATABASE_|make (?:migrat|db-)", re.I)
+
+
+@pytest.mark.parametrize("options", matrix_params([c for c in MATRIX if c["database"] == "none"]))
+def test_a_repo_without_a_database_carries_no_trace_of_one(baked, options):
+    """database=none: no SQLAlchemy, Alembic or PostgreSQL, no DATABASE_* and no db service."""
+    project = baked(options)
+    for path in sorted(project.rglob("*")):
+        name = path.relative_to(project).as_posix()
+        if path.is_file() and name != ".cookiecutter.json":
+            match = DATABASE_TRACE.search(path.read_text(encoding="utf-8"))
+            assert match is None, f"{name}: {match and match.group(0)!r}"
+    services = yaml.safe_load((project / "compose.yaml").read_text())["services"]
+    assert set(services) == {"app"}
+
+
 @pytest.mark.parametrize("options", matrix_params())
 def test_python_version_reaches_the_image_and_the_tools(baked, options):
     """The chosen Python is the image's base and ruff's target."""

@@ -39,9 +39,9 @@ def in_environment(monkeypatch, database_environ):
 
 def test_the_revisions_form_one_line_from_base_to_head():
     """One head and no branches: every deploy applies the same sequence."""
-    scripts = ScriptDirectory.from_config(migrate.config())
-    assert len(scripts.get_heads()) == 1
-    revisions = list(scripts.walk_revisions())
+    history = ScriptDirectory.from_config(migrate.config())
+    assert len(history.get_heads()) == 1
+    revisions = list(history.walk_revisions())
     assert revisions[-1].down_revision is None
 
 

@@ -5,6 +5,8 @@ nesting deeper than 1024 and numbers beyond a double with a JSONDecodeError, so
 a hostile body is a 400 rather than a RecursionError or a ValueError (a 500).
 """
 
+from typing import ClassVar
+
 import orjson
 from flask import current_app
 from flask.json.provider import DefaultJSONProvider, JSONProvider
@@ -35,7 +37,7 @@ class Parser(FlaskParser):
 
     # An unknown query parameter is a 422, as an unknown body field is (webargs would
     # drop it): a misspelt ?page_sise=5 must not quietly serve the default.
-    DEFAULT_UNKNOWN_BY_LOCATION = {
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": None,
         "querystring": None,

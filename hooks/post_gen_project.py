@@ -71,6 +71,7 @@ CONDITIONAL_IN = {
         "requirements.in",
         "tests/conftest.py",  # the tests' database, migrated, and an unreachable one
         "tests/test_openapi.py",  # schemathesis runs the notes routes against a database
+        "tests/test_serve.py",  # the server starts only with a database named
         "README.md",
         "docs/development.md",  # the database's driver, among those that cooperate with gevent
     ],

@@ -3,6 +3,9 @@ import logging
 import sys
 
 import pytest
+{%- if cookiecutter.database == "postgres" %}
+from conftest import UNREACHABLE_DATABASE
+{%- endif %}
 
 from {{ cookiecutter.package_name }} import serve
 from {{ cookiecutter.package_name }}.capacity import Limits
@@ -126,6 +129,11 @@ def test_the_reload_flag_reaches_the_server(monkeypatch):
     served = []
     monkeypatch.setattr(serve.Server, "run", lambda self: served.append(self.cfg))
     monkeypatch.setenv("API_TOKENS", "a-development-token-0123456789abcdef")
+{%- if cookiecutter.database == "postgres" %}
+    # The server starts only with a database named (never reached here).
+    for name, value in UNREACHABLE_DATABASE.items():
+        monkeypatch.setenv(name, value)
+{%- endif %}
     assert serve.main(["--reload"]) == 0
     assert (served[0].reload, served[0].workers) == (True, 1)
 

@@ -16,6 +16,13 @@ from test_containers import docker
 
 pytestmark = pytest.mark.container
 engine = test_containers.engine
+UNREACHABLE_DATABASE = {
+    "DATABASE_HOST": "127.0.0.1",
+    "DATABASE_PORT": "1",
+    "DATABASE_NAME": "app",
+    "DATABASE_USER": "app",
+    "DATABASE_PASSWORD": "unused",
+}
 
 # The generated repo's own lock reader, so both suites read a lock alike.
 read_lock = load_module(PROJECT_TEMPLATE / "tests" / "test_requirements_lock.py").read_lock
@@ -23,6 +30,9 @@ read_lock = load_module(PROJECT_TEMPLATE / "tests" / "test_requirements_lock.py"
 COVERING_SET = [
     {"python_version": version, "use_volume": False, "ci_provider": "github"}
     for version in choices("python_version")
+] + [
+    # The database's driver and migrations, with the default bake's Python.
+    {"python_version": "3.13", "use_volume": False, "ci_provider": "github", "database": "postgres"}
 ]
 
 # Run in the image: what packaging's markers are evaluated against, the installed
@@ -119,11 +129,14 @@ def test_installed_distributions_are_the_lock(image):
     assert seen["unowned"] == [], "site-packages entries no distribution owns"
 
 
-# Run in the image: build the app and import the server and its worker, then name
-# each installed distribution that none of the modules loaded belongs to.
+# Run in the image: build the app and import the server, its worker and, where the repo
+# has a database, its migrations' command, then name each installed distribution that
+# none of the modules loaded belongs to.
 UNUSED = f"""
-import importlib.metadata as metadata, json, sys
+import importlib.metadata as metadata, importlib.util, json, sys
 import {PACKAGE}.serve, {PACKAGE}.worker
+if importlib.util.find_spec("{PACKAGE}.migrate"):
+    import {PACKAGE}.migrate
 from {PACKAGE} import create_app
 create_app()
 loaded = {{name.split(".")[0] for name in sys.modules}}
@@ -137,6 +150,10 @@ def test_the_app_imports_every_distribution_of_the_image(image):
     """Building the app and importing its server and worker loads every distribution."""
     tag, _ = image
     token = ("--env", "API_TOKENS=image-test-token-0123456789")
-    result = docker("run", "--rm", *token, "--entrypoint", "python", tag, "-c", UNUSED)
+    # Where the repo has a database, create_app() connects its engine (lazily: nothing
+    # listens there), which loads the driver.
+    database = [f"--env={name}={value}" for name, value in UNREACHABLE_DATABASE.items()]
+    command = ("--entrypoint", "python", tag, "-c", UNUSED)
+    result = docker("run", "--rm", *token, *database, *command)
     unused = json.loads(result.stdout)
     assert unused == [], f"installed, never imported: {unused}"

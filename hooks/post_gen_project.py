@@ -59,6 +59,13 @@ CONDITIONAL_IN = {
         "docs/development.md",
     ],
     "ci_provider": ["README.md", "docs/deployment.md"],
+    "database": [
+        ".github/workflows/ci.yml",  # the test job's PostgreSQL service and DATABASE_* settings
+        ".gitlab-ci.yml",  # lint-test's PostgreSQL service and DATABASE_* settings
+        # Prose on that service, in each provider's guide.
+        "docs/ci-github.md",
+        "docs/ci-gitlab.md",
+    ],
 }
 
 

@@ -74,6 +74,11 @@ CONDITIONAL_IN = {
         "tests/test_serve.py",  # the server starts only with a database named
         "README.md",
         "docs/development.md",  # the database's driver, among those that cooperate with gevent
+        ".github/workflows/ci.yml",  # the test job's PostgreSQL service and DATABASE_* settings
+        ".gitlab-ci.yml",  # lint-test's PostgreSQL service and DATABASE_* settings
+        # Prose on that service, in each provider's guide.
+        "docs/ci-github.md",
+        "docs/ci-gitlab.md",
     ],
 }
 

@@ -11,6 +11,12 @@ from conftest import docker_engine_available, run, skip_or_fail
 # Generous next to one run of a job (the job logs' own "finished in" and durations).
 JOB_TIMEOUT_S = 600
 GIT = ("git", "-c", "user.name=Template Test", "-c", "user.email=template-test@example.invalid")
+# The generated tests that need PostgreSQL: without DATABASE_HOST they skip, unless
+# REQUIRE_DATABASE=1 (which CI sets) makes them fail. Every test in test_notes.py needs it.
+DATABASE_TESTS = ("tests/test_db.py", "tests/test_notes.py", "tests/test_migrations.py")
+NOTES_TESTS = "tests/test_notes.py"
+# Asks the job's pytest for a line per test (-rA), without changing the job's commands.
+REPORT_EVERY_TEST = "PYTEST_ADDOPTS=-rA"
 
 
 def require_engine() -> None:
@@ -68,3 +74,22 @@ def suite_passed(log: str) -> bool:
     """Whether log holds pytest's closing line with passes and no failure."""
     closing = re.findall(r"^.*=+ (.* in [\d.]+s) =+$", log, re.MULTILINE)
     return bool(closing) and "passed" in closing[-1] and "failed" not in closing[-1]
+
+
+def require_database_tests(project: Path) -> None:
+    """Skip (fail in CI) when the bake has no database tests for its pipeline to run."""
+    if not (project / NOTES_TESTS).exists():
+        skip_or_fail(f"the bake has no {NOTES_TESTS}: the database tests are not in the template")
+
+
+def assert_database_tests_passed(log: str, note: str) -> None:
+    """Assert pytest's -rA lines in log: tests/test_notes.py's passed, no database test skipped."""
+    passed = re.findall(rf"\bPASSED {re.escape(NOTES_TESTS)}::", log)
+    assert passed, f"no test of {NOTES_TESTS} passed\n{note}"
+    # A skip in a shared fixture is reported at the fixture's line, so conftest.py counts too.
+    skipped = [
+        line
+        for line in re.findall(r"\bSKIPPED \[\d+\] (tests/\S+?:\d+: .*)", log)
+        if line.split(":")[0] in (*DATABASE_TESTS, "tests/conftest.py") or "DATABASE" in line
+    ]
+    assert not skipped, "database tests skipped:\n" + "\n".join(skipped) + f"\n{note}"

@@ -8,14 +8,17 @@ runner image is the job's python:X.Y plus Debian's docker CLI and buildx
 local checkout, which copies the working tree (nektos/act#1198);
 actions/setup-python, which would download a CPython build from GitHub, is a
 stand-in that fails unless the runner's python3 is the version the workflow
-asks for. template-update needs the template's repository and deploy.yml
-needs AWS: neither runs.
+asks for. A database=postgres bake's job gets its postgres service as
+GitHub's runner starts it: published on the host's port, steps held until its
+health check passes. template-update needs the template's repository and
+deploy.yml needs AWS: neither runs.
 """
 
 import contextlib
 import fcntl
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import uuid
@@ -23,11 +26,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import assert_exited, bake, require, run
+from conftest import assert_exited, bake, require, run, skip_or_fail
 from pipelines import (
+    REPORT_EVERY_TEST,
     add_failing_test,
+    assert_database_tests_passed,
     commit_all,
     missing_image_hint,
+    require_database_tests,
     require_engine,
     run_pipeline,
     suite_passed,
@@ -104,7 +110,19 @@ def one_act_run_at_a_time():
         yield
 
 
-def run_github_job(project: Path, act, tmp_path: Path, job: str = "check"):
+def require_free_host_port(port: int) -> None:
+    """Skip (fail in CI) when something on this machine already listens on port."""
+    with socket.socket() as probe:
+        try:
+            # Where Docker publishes a service's port: every address.
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            skip_or_fail(f"port {port} is in use here, and ci.yml's service publishes it")
+
+
+def run_github_job(
+    project: Path, act, tmp_path: Path, job: str = "check", env: tuple[str, ...] = ()
+):
     """Run one job of ci.yml for a pull request with act; return the result and a failure note."""
     tool, runner_image = act
     workflow = (project / ".github" / "workflows" / "ci.yml").read_text()
@@ -133,6 +151,7 @@ def run_github_job(project: Path, act, tmp_path: Path, job: str = "check"):
         f"{setup_python['uses']}={stand_in}",
         "--env",
         f"IMAGE={built}",
+        *(option for variable in env for option in ("--env", variable)),
     ]
     try:
         with one_act_run_at_a_time():
@@ -174,3 +193,23 @@ def test_github_check_job_fails_on_a_failing_test(cookies, act, tmp_path):
     assert act_step("Failure", "make test").search(log), note
     assert "FAILED tests/test_broken.py::test_fails" in log, note
     assert not act_step("Success", "make image").search(log), note
+
+
+def test_github_check_job_runs_the_database_tests(cookies, act, tmp_path):
+    """A postgres bake's check job starts PostgreSQL 17; the database tests pass on it."""
+    project = bake(cookies, ci_provider="github", database="postgres")
+    require_database_tests(project)
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    service = workflow["jobs"]["check"]["services"]["postgres"]
+    assert service["image"] == "postgres:17"
+    (published,) = service["ports"]
+    # The job runs on the runner's host, where the service's port is published.
+    require_free_host_port(int(published.split(":")[0]))
+    result, log, note = run_github_job(commit_all(project), act, tmp_path, env=(REPORT_EVERY_TEST,))
+    assert_exited(result, 0, note)
+    assert "🏁  Job succeeded" in log, note
+    # act held the steps until Docker's health check (pg_isready) passed.
+    assert re.search(r"container health of \w+ \(postgres:17\) is healthy", log), note
+    assert act_step("Success", "make test").search(log), note
+    assert suite_passed(log), note
+    assert_database_tests_passed(log, note)

@@ -59,6 +59,15 @@ CONDITIONAL_IN = {
         "docs/development.md",
     ],
     "ci_provider": ["README.md", "docs/deployment.md"],
+    "database": [
+        # The AWS side of the database, where a file kept for both decides on it.
+        "infra/service.yaml",  # the database stack's outputs: settings, secret, ingress
+        "infra/bootstrap.yaml",  # the CloudFormation role's RDS actions, CI's migrations
+        "infra/environments/staging.env",  # the database stack's settings
+        "infra/environments/production.env",
+        "scripts/common.sh",  # the database stack's name, a data stack
+        "scripts/deploy.sh",  # the database stack and the migrations before the service
+    ],
 }
 
 

@@ -79,6 +79,13 @@ CONDITIONAL_IN = {
         # Prose on that service, in each provider's guide.
         "docs/ci-github.md",
         "docs/ci-gitlab.md",
+        # The AWS side of the database, where a file kept for both decides on it.
+        "infra/service.yaml",  # the database stack's outputs: settings, secret, ingress
+        "infra/bootstrap.yaml",  # the CloudFormation role's RDS actions, CI's migrations
+        "infra/environments/staging.env",  # the database stack's settings
+        "infra/environments/production.env",
+        "scripts/common.sh",  # the database stack's name, a data stack
+        "scripts/deploy.sh",  # the database stack and the migrations before the service
     ],
 }
 

@@ -1,9 +1,9 @@
 """Every rendered CloudFormation template is cfn-lint and checkov clean.
 
 Identical rendered files are linted once: bootstrap.yaml varies with ci_provider
-(its default), the Dockerfile with python_version and use_volume; service.yaml is
-the same for every combination (the volume is a parameter), and volume.yaml
-exists with the volume only.
+(its default) and database, the Dockerfile with python_version and use_volume;
+service.yaml with database only (the volume is a parameter), volume.yaml exists
+with the volume only and database.yaml with the database only.
 """
 
 import json
@@ -26,7 +26,12 @@ from conftest import (
 )
 from moto.ecr.policy_validation import EcrLifecyclePolicyValidator
 
-TEMPLATES = ("infra/bootstrap.yaml", "infra/service.yaml", "infra/volume.yaml")
+TEMPLATES = (
+    "infra/bootstrap.yaml",
+    "infra/service.yaml",
+    "infra/volume.yaml",
+    "infra/database.yaml",
+)
 
 
 def load(path):
@@ -54,11 +59,12 @@ def templates(unique_files):
 
 
 def test_every_template_variant_is_linted(templates):
-    """Each template's distinct renderings are all here: one per CI provider for bootstrap.yaml."""
+    """Every rendering is here: bootstrap.yaml's per CI provider and database."""
     assert Counter(path.name for path in templates) == {
-        "bootstrap.yaml": len(choices("ci_provider")),
-        "service.yaml": 1,
+        "bootstrap.yaml": len(choices("ci_provider")) * len(choices("database")),
+        "service.yaml": len(choices("database")),
         "volume.yaml": 1,
+        "database.yaml": 1,
     }
 
 
@@ -124,7 +130,11 @@ def test_each_checkov_suppression_is_needed_and_explained(checkov_results, templ
 
 
 def service_template(templates):
-    (path,) = [path for path in templates if path.name == "service.yaml"]
+    """The service stack without a database: its variant with one adds the database's
+    parameters, settings, secrets and rules only, which test_iam.py and the generated
+    test_task_definition_parity.py check."""
+    paths = [path for path in templates if path.name == "service.yaml"]
+    (path,) = [path for path in paths if "DatabaseHost" not in load(path)["Parameters"]]
     return load(path)
 
 
@@ -284,12 +294,22 @@ def test_the_load_balancer_is_protected_and_logs_every_request(templates):
 
 @pytest.mark.parametrize(
     "options",
-    [c for c in MATRIX if not c["use_volume"]][:1] + [c for c in MATRIX if c["use_volume"]][:1],
+    [c for c in MATRIX if not c["use_volume"]][:1]
+    + [c for c in MATRIX if c["use_volume"]][:1]
+    + [c for c in MATRIX if c["database"] == "postgres"][:1],
 )
 def test_every_environment_setting_is_a_stack_parameter(options, baked):
-    """Each key of each infra/environments/*.env is a service stack parameter: a typo fails here."""
+    """Each key of each infra/environments/*.env is a stack parameter: a typo fails here.
+
+    The service stack's, or the database stack's, which deploy.sh gives the settings it declares.
+    """
     project = baked(options)
-    parameters = set(load(project / "infra/service.yaml")["Parameters"])
+    parameters = {
+        name
+        for stack in ("service", "database")
+        if (path := project / f"infra/{stack}.yaml").exists()
+        for name in load(path)["Parameters"]
+    }
     files = sorted((project / "infra/environments").glob("*.env"))
     assert [path.stem for path in files] == ["production", "staging"]
     for path in files:

@@ -1,11 +1,12 @@
 """Every IAM role of the rendered stacks holds what its users need, and no more, offline.
 
 - The CloudFormation role (infra/bootstrap.yaml) allows every permission that the
-  resource handlers of the service and volume stacks' types list under `handlers`
+  resource handlers of the service, volume and database stacks' types list under `handlers`
   in their resource provider schemas, the copies cfn-lint ships.
 - The CI deploy role calls directly exactly what the deploy scripts call (each
   `aws <service> <command>` mapped to its IAM action through botocore's service
-  models), docker push and the scan gate of build_image, and passes that one role.
+  models), docker push and the scan gate of build_image, and passes that one role, and
+  with a database the task roles to the migrations' task.
 - The execution and task roles hold each permission something in the repo uses,
   as the tables below say, and nothing else.
 
@@ -31,7 +32,7 @@ from conftest import MATRIX, PROJECT_TEMPLATE, CloudFormationLoader, option_id
 REGION = "us-east-1"
 # CloudFormation calls read after create and update, so its permissions count too.
 HANDLERS = ("create", "read", "update", "delete")
-STACKS = ("infra/service.yaml", "infra/volume.yaml")
+STACKS = ("infra/service.yaml", "infra/volume.yaml", "infra/database.yaml")
 ROLE_TYPES = ("AWS::IAM::Role",)
 # The Service Authorization Reference as cfn-lint ships it: service -> actions -> resource types.
 SERVICE_AUTHORIZATION = load_resource(AdditionalSpecs, "Policies.json")
@@ -78,6 +79,9 @@ EXECUTION_ROLE_USES = {
     "logs:CreateLogStream": "the awslogs driver of the container's LogConfiguration",
     "logs:PutLogEvents": "the awslogs driver of the container's LogConfiguration",
     "ssm:GetParameters": "ECS reads the container's Secrets (API_TOKENS) as the task starts",
+    "secretsmanager:GetSecretValue": (
+        "ECS reads DATABASE_USER and DATABASE_PASSWORD from the database's secret (with a database)"
+    ),
 }
 TASK_ROLE_USES = {
     "elasticfilesystem:ClientMount": "the task mounts the volume with IAM authorization",
@@ -185,8 +189,8 @@ def variants(baked):
 
 
 def test_the_variants_cover_the_ci_providers_and_the_volume(variants):
-    """Every CI provider and both volume settings render a stack set checked here."""
-    assert {len(variant["stacks"]) for variant in variants} == {1, 2}
+    """Every CI provider, volume setting and database renders a stack set checked here."""
+    assert {len(variant["stacks"]) for variant in variants} == {1, 2, 3}
     providers = {
         variant["bootstrap"]["Parameters"]["CiProvider"]["Default"] for variant in variants
     }
@@ -275,7 +279,12 @@ def service_role_arns(*suffixes: str) -> list[dict]:
 
 
 def test_each_role_passes_only_the_roles_it_must(variants):
-    """CloudFormation passes the task and traffic roles to ECS, CI the CloudFormation role."""
+    """CloudFormation passes the task and traffic roles to ECS, CI the CloudFormation role.
+
+    With a database CI also passes the task roles to ECS: the migrations' task runs as the
+    service's tasks do (scripts/deploy.sh, run_migrations).
+    """
+    migrations = (service_role_arns("execution", "task"), "ecs-tasks.amazonaws.com")
     expected = {
         "CloudFormationExecutionRole": [
             (service_role_arns("execution", "task"), "ecs-tasks.amazonaws.com"),
@@ -289,8 +298,12 @@ def test_each_role_passes_only_the_roles_it_must(variants):
         ],
     }
     for variant in variants:
+        has_database = (variant["project"] / "infra/database.yaml").exists()
         for stack, role, statements in every_role(variant):
-            assert passed_roles(statements) == expected.get(role, []), (stack, role)
+            passed = expected.get(role, [])
+            if role == "DeployRole" and has_database:
+                passed = [*passed, migrations]
+            assert passed_roles(statements) == passed, (stack, role)
         service = next(t for t in variant["stacks"] if "TaskDefinition" in t["Resources"])
         properties = service["Resources"]["TaskDefinition"]["Properties"]
         # The two roles passed are the task definition's.
@@ -359,11 +372,13 @@ AWS_COMMAND = re.compile(
 
 # make destroy, the secrets (make secret-set, -list, -unset) and the operations targets
 # (status, logs, exec, rollback, run-task) are a person's; CI runs deploy.sh and whatever
-# it sources or calls.
+# it sources or calls, so a file that deploy.sh sources is CI's too (with a database, the
+# migrations' one_off_task.sh and log_events.sh).
 PERSON_ONLY_SCRIPTS = {
     "destroy.sh",
     "exec.sh",
     "log_events.sh",
+    "one_off_task.sh",
     "logs.sh",
     "releases.sh",
     "rollback.sh",
@@ -373,11 +388,18 @@ PERSON_ONLY_SCRIPTS = {
 }
 
 
+# A file a script sources: source "$(dirname "${BASH_SOURCE[0]}")/name.sh".
+SOURCED = re.compile(
+    r'^source "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)/([a-z_]+\.sh)"', re.MULTILINE
+)
+
+
 def script_commands(project) -> set[tuple[str, str, str]]:
     """(service, command, waiter or "") of each aws command that CI's scripts run."""
     found = set()
+    sourced_by_deploy = set(SOURCED.findall((project / "scripts/deploy.sh").read_text()))
     for script in sorted((project / "scripts").glob("*.sh")):
-        if script.name in PERSON_ONLY_SCRIPTS:
+        if script.name in PERSON_ONLY_SCRIPTS - sourced_by_deploy:
             continue
         for line in script.read_text().splitlines():
             line = line.strip()
@@ -444,7 +466,7 @@ def test_the_ci_role_drives_only_this_services_stacks_never_the_bootstrap_stack(
             a
             for s in allowed
             for a in s["Action"]
-            if not a.split(":")[1].startswith(("Describe", "Get"))
+            if not a.split(":")[1].startswith(("Describe", "Get", "List"))
         }
         assert set(deny["Action"]) == writes
 
@@ -454,7 +476,8 @@ def task_definition(service: dict) -> dict:
 
 
 def test_the_execution_role_holds_what_ecs_uses_to_start_the_task(variants):
-    """Pull the image, write the logs, read the API tokens: each permission used, none missing."""
+    """Pull the image, write the logs, read the secrets: each permission used, none missing."""
+    used = set()
     for variant in variants:
         (service,) = [t for t in variant["stacks"] if "TaskDefinition" in t["Resources"]]
         (container,) = task_definition(service)["ContainerDefinitions"]
@@ -467,11 +490,16 @@ def test_the_execution_role_holds_what_ecs_uses_to_start_the_task(variants):
         log = container["LogConfiguration"]
         if log["LogDriver"] == "awslogs":
             needed |= {"logs:CreateLogStream", "logs:PutLogEvents"}
-        secrets = [secret["ValueFrom"] for secret in container.get("Secrets", [])]
-        if any(":ssm:" in value["Fn::Sub"] for value in secrets):
+        values = [secret["ValueFrom"]["Fn::Sub"] for secret in container.get("Secrets", [])]
+        secrets = [value for value in values if ":ssm:" in value]
+        if secrets:
             needed.add("ssm:GetParameters")
+        database_secret = "${DatabaseSecretArn}"
+        if any(value.startswith(database_secret + ":") for value in values):
+            needed.add("secretsmanager:GetSecretValue")
         statements = role_statements(service, "ExecutionRole")
-        assert allowed_actions(statements) == needed == set(EXECUTION_ROLE_USES)
+        assert allowed_actions(statements) == needed
+        used |= needed
         # On what the task definition names: its log group and its parameter.
         by_action = {a: s["Resource"] for s in statements for a in as_list(s["Action"])}
         assert log["Options"]["awslogs-group"] == {"Ref": "LogGroup"}
@@ -482,11 +510,19 @@ def test_the_execution_role_holds_what_ecs_uses_to_start_the_task(variants):
             ":parameter/${ServiceName}/${EnvironmentName}/"
         )
         assert by_action["ssm:GetParameters"] == {"Fn::Sub": environment_path + "*"}
-        assert secrets and all(v["Fn::Sub"].startswith(environment_path) for v in secrets)
+        assert secrets and all(value.startswith(environment_path) for value in secrets)
+        # The database's two keys, from its one secret, which the role reads and no other.
+        if "secretsmanager:GetSecretValue" in needed:
+            assert sorted(set(values) - set(secrets)) == [
+                database_secret + ":password::",
+                database_secret + ":username::",
+            ]
+            assert by_action["secretsmanager:GetSecretValue"] == {"Ref": "DatabaseSecretArn"}
         assert by_action["ecr:BatchGetImage"] == {
             "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}"
             ":repository/${ServiceName}"
         }
+    assert used == set(EXECUTION_ROLE_USES)
 
 
 def test_the_task_role_holds_what_the_application_uses(variants):
@@ -533,7 +569,7 @@ def test_the_task_role_holds_what_the_application_uses(variants):
 def test_ecs_exec_is_on_in_staging_and_off_in_production(variants):
     """A shell in a task: for trying changes in staging, not in production by default."""
     settings = {}
-    for path in (PROJECT_TEMPLATE / "infra" / "environments").glob("*.env"):
+    for path in (variants[0]["project"] / "infra" / "environments").glob("*.env"):
         lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
         settings[path.stem] = dict(line.split("=", 1) for line in lines if line)
     assert settings["staging"]["ExecEnabled"] == "true"

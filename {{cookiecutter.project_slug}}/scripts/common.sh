@@ -29,6 +29,16 @@ die() {
 # The service stack of environment $1: one per environment, side by side in one account.
 service_stack_of() { printf '%s-%s-service' "$SERVICE_NAME" "$1"; }
 
+# The stacks of environment $1 that hold data, one a line: make destroy keeps them, make
+# destroy-data deletes them. The volume stack where infra/volume.yaml exists{% if cookiecutter.database == "postgres" %}, and the
+# database stack{% endif %}.
+data_stacks_of() {
+  [[ ! -f "$REPO_ROOT/infra/volume.yaml" ]] || printf '%s\n' "$SERVICE_NAME-$1-volume"
+{%- if cookiecutter.database == "postgres" %}
+  printf '%s\n' "$SERVICE_NAME-$1-database"
+{%- endif %}
+}
+
 # The environments this repo has: the names of infra/environments/*.env.
 list_environments() {
   local file names=()
@@ -59,6 +69,10 @@ use_environment() {
   SERVICE_STACK="$(service_stack_of "$name")"
   # Deployed only where infra/volume.yaml exists (the volume option); the data outlives the service.
   VOLUME_STACK="$SERVICE_NAME-$name-volume"
+{%- if cookiecutter.database == "postgres" %}
+  # The database (infra/database.yaml), which outlives the service too.
+  DATABASE_STACK="$SERVICE_NAME-$name-database"
+{%- endif %}
   # Named after both, so that environments side by side in one account never share one.
   CLUSTER_NAME="$SERVICE_NAME-$name"
   # The environment's secrets, SSM parameters /<service>/<env>/<NAME>: its execution role
@@ -146,6 +160,12 @@ readable_time() {
 stack_status() {
   aws cloudformation describe-stacks --stack-name "$1" \
     --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE
+}
+
+# Print parameter $2 of stack $1 as it was last deployed.
+stack_parameter() {
+  aws cloudformation describe-stacks --stack-name "$1" \
+    --query "Stacks[0].Parameters[?ParameterKey=='$2'].ParameterValue | [0]" --output text
 }
 
 stack_output() {

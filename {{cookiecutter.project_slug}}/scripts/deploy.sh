@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploy {{ cookiecutter.project_slug }} to one environment on ECS Fargate: secrets checked, bootstrap, image, volume, service.
+# Deploy {{ cookiecutter.project_slug }} to one environment on ECS Fargate: secrets checked, bootstrap, image, volume, {% if cookiecutter.database == "postgres" %}database, migrations, {% endif %}service.
 #
 # Settings (environment variables or `make deploy NAME=value`):
 #   ENV              the environment, infra/environments/<ENV>.env (default staging)
@@ -11,17 +11,26 @@
 #   CERTIFICATE_ARN  ACM certificate: HTTPS on 443, port 80 redirects
 #   SERVICE_PARAMETERS  more service stack parameters, e.g. "DesiredCount=3 LogLevel=DEBUG";
 #                    they, and CERTIFICATE_ARN, override the environment file
+{%- if cookiecutter.database == "postgres" %}
+#   MIGRATION_TIMEOUT  seconds the migrations' task may take before the deploy stops (default 900)
+{%- endif %}
 #   SERVICE_NAME     names the stacks, repository and cluster (default {{ cookiecutter.project_slug }})
 #   AWS_REGION       default {{ cookiecutter.aws_region }}; AWS_ENDPOINT_URL points the AWS CLI at an emulator
 #   CI_PROVIDER, REPOSITORY_PATH, DEFAULT_BRANCH, OIDC_PROVIDER_ARN
 #                    the deploy role of the bootstrap stack (docs/deployment.md, "Deploying from CI")
 #
-# The service and volume stacks run with the bootstrap stack's CloudFormation role, whoever
+# The service{% if cookiecutter.database == "postgres" %}, database{% endif %} and volume stacks run with the bootstrap stack's CloudFormation role, whoever
 # deploys; CI, as the deploy role, uses the bootstrap stack as it is.
 set -euo pipefail
 
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+{%- if cookiecutter.database == "postgres" %}
+# shellcheck source=scripts/log_events.sh
+source "$(dirname "${BASH_SOURCE[0]}")/log_events.sh"
+# shellcheck source=scripts/one_off_task.sh
+source "$(dirname "${BASH_SOURCE[0]}")/one_off_task.sh"
+{%- endif %}
 CI_PROVIDER="${CI_PROVIDER:-{{ cookiecutter.ci_provider }}}"
 IMAGE_URI="${IMAGE_URI:-}"
 VPC_ID="${VPC_ID:-}"
@@ -29,6 +38,14 @@ SUBNET_IDS="${SUBNET_IDS:-}"
 CERTIFICATE_ARN="${CERTIFICATE_ARN:-}"
 SERVICE_PARAMETERS="${SERVICE_PARAMETERS:-}"
 VOLUME_TEMPLATE=infra/volume.yaml
+{%- if cookiecutter.database == "postgres" %}
+DATABASE_TEMPLATE=infra/database.yaml
+MIGRATION_TIMEOUT="${MIGRATION_TIMEOUT:-900}"
+# The migrations' command, in the new image (src/{{ cookiecutter.package_name }}/migrate.py).
+MIGRATE_COMMAND='["python", "-m", "{{ cookiecutter.package_name }}.migrate"]'
+# The database stack's outputs, as service stack parameters.
+DATABASE_PARAMETERS=()
+{%- endif %}
 # Set by deploy_bootstrap: the role CloudFormation runs the service and volume stacks with.
 STACK_ROLE_ARN=""
 # The volume stack's outputs, as service stack parameters (empty without a volume).
@@ -74,6 +91,10 @@ check_tools() {
       die "docker is needed to build the image." "Install Docker, or deploy an existing image: make deploy IMAGE_URI=..."
     command -v git >/dev/null || die "git is needed to tag the image with the commit."
   fi
+{%- if cookiecutter.database == "postgres" %}
+  [[ "$MIGRATION_TIMEOUT" =~ ^[0-9]+$ ]] || die "MIGRATION_TIMEOUT=$MIGRATION_TIMEOUT is not a number of seconds."
+  command -v python3 >/dev/null || die "python3 is needed to write the migrations' task definition."
+{%- endif %}
   check_credentials
   note "deploying as $CALLER_ARN to $AWS_REGION"
 }
@@ -182,10 +203,21 @@ choose_network() {
     return
   fi
   if [[ "$(stack_status "$SERVICE_STACK")" != NONE ]] &&
-    [[ ! -f "$VOLUME_TEMPLATE" || "$(stack_status "$VOLUME_STACK")" != NONE ]]; then
+    [[ ! -f "$VOLUME_TEMPLATE" || "$(stack_status "$VOLUME_STACK")" != NONE ]]{% if cookiecutter.database == "postgres" %} &&
+    [[ "$(stack_status "$DATABASE_STACK")" != NONE ]]{% endif %}; then
     note "network: as in the last deploy"
     return
   fi
+  # A data stack that make destroy kept: the service comes back to the data's network.
+  local stack
+  for stack in $(data_stacks_of "$ENVIRONMENT_NAME"); do
+    [[ "$(stack_status "$stack")" != NONE ]] || continue
+    VPC_ID="$(stack_parameter "$stack" VpcId)"
+    # AWS gives a list parameter as a,b; moto as Python's ['a', 'b'].
+    SUBNET_IDS="$(stack_parameter "$stack" SubnetIds | tr -d "[]' ")"
+    note "network: as in the last deploy, VPC $VPC_ID and subnets $SUBNET_IDS of stack $stack"
+    return
+  done
   VPC_ID="$(aws ec2 describe-vpcs --filters Name=is-default,Values=true \
     --query 'Vpcs[0].VpcId' --output text)"
   [[ "$VPC_ID" == vpc-* ]] ||
@@ -215,6 +247,70 @@ deploy_volume() {
     VOLUME_PARAMETERS+=("$output=$(stack_output "$VOLUME_STACK" "$output")")
   done
 }
+{%- if cookiecutter.database == "postgres" %}
+
+# The names of the database stack's parameters: the settings of the environment file
+# that are its own (DatabaseInstanceClass=...), which the service stack does not take.
+DATABASE_SETTINGS="$(sed -n '/^Parameters:/,/^[A-Z]/s/^  \([A-Za-z0-9]*\):$/\1/p' "$DATABASE_TEMPLATE")"
+is_database_setting() { grep -qxF "${1%%=*}" <<<"$DATABASE_SETTINGS"; }
+
+# The database stack: its outputs are the service's database.
+deploy_database() {
+  step "database stack $DATABASE_STACK (RDS for PostgreSQL)"
+  local params=("ServiceName=$SERVICE_NAME" "EnvironmentName=$ENVIRONMENT_NAME") setting output
+  while IFS= read -r setting; do
+    if is_database_setting "$setting"; then params+=("$setting"); fi
+  done < <(environment_settings)
+  [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
+  deploy_stack "$DATABASE_STACK" "$DATABASE_TEMPLATE" "$STACK_ROLE_ARN" "${params[@]}"
+  for output in DatabaseHost DatabasePort DatabaseName DatabaseSecretArn DatabaseSecurityGroupId; do
+    DATABASE_PARAMETERS+=("$output=$(stack_output "$DATABASE_STACK" "$output")")
+  done
+}
+
+# Print the JSON of a revision of family <service>-<env>-migrate: task definition $1 (the
+# service's) with the new image and the migrations' command, and with neither health check
+# nor port mapping, as it serves nothing. A family of its own, so that the service's
+# revisions stay its releases (make rollback).
+migration_task_definition() {
+  aws ecs describe-task-definition --task-definition "$1" --query taskDefinition --output json |
+    python3 -c '
+import json, sys
+family, image, command = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+described = json.load(sys.stdin)
+kept = ("taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
+        "requiresCompatibilities", "cpu", "memory", "ephemeralStorage", "runtimePlatform")
+definition = dict(family=family, **{key: described[key] for key in kept if key in described})
+for container in definition["containerDefinitions"]:
+    if container["name"] == "app":
+        container.update(image=image, command=command)
+        container.pop("healthCheck", None)
+        container.pop("portMappings", None)
+print(json.dumps(definition))
+' "$CLUSTER_NAME-migrate" "$IMAGE_URI" "$MIGRATE_COMMAND"
+}
+
+# The migrations, as a one-off task of the new image in the service's network, before
+# the service stack changes: when they fail, the deploy stops with the task's lines and
+# the service runs on as it was.
+run_migrations() {
+  step "migrations: a one-off task of $IMAGE_URI"
+  local definition
+  CLUSTER="$(stack_output "$SERVICE_STACK" ClusterName)"
+  definition="$(aws ecs register-task-definition \
+    --cli-input-json "$(migration_task_definition "$(stack_output "$SERVICE_STACK" TaskDefinitionArn)")" \
+    --query taskDefinition.taskDefinitionArn --output text)"
+  note "task definition ${definition##*/}"
+  start_one_off_task "$definition" make-deploy-migrate
+  wait_for_one_off_task "$MIGRATION_TIMEOUT" ||
+    die "the migrations still run after ${MIGRATION_TIMEOUT}s (task $TASK_ID); the service stack was not changed." \
+      "Follow them: make logs ENV=$ENVIRONMENT_NAME FOLLOW=1; once they end, run make deploy again (or allow more: MIGRATION_TIMEOUT=3600)."
+  [[ "$TASK_EXIT_CODE" == 0 ]] ||
+    die "the migrations failed (task $TASK_ID, exit code $TASK_EXIT_CODE, $TASK_STOPPED_REASON); the service stack was not changed: the service runs its previous release." \
+      "Their lines are above (again: make logs ENV=$ENVIRONMENT_NAME SINCE=1h). Fix the cause, then run make deploy again."
+  note "migrated: task $TASK_ID exited with 0"
+}
+{%- endif %}
 
 # Every secret of infra/secrets must be set for the environment before anything changes:
 # without one, the new tasks could not start, and the deploy would fail half-way. The
@@ -234,19 +330,29 @@ check_secrets() {
   note "all set"
 }
 
-deploy_service() {
+{% if cookiecutter.database == "postgres" %}# More parameters may follow, which override all others.
+{% endif %}deploy_service() {
   step "service stack $SERVICE_STACK"
   local params=("ServiceName=$SERVICE_NAME" "EnvironmentName=$ENVIRONMENT_NAME" "ImageUri=$IMAGE_URI")
   local setting
   # The environment's file first: a later value of the same name wins.
+{%- if cookiecutter.database == "postgres" %}
+  while IFS= read -r setting; do
+    if ! is_database_setting "$setting"; then params+=("$setting"); fi
+  done < <(environment_settings)
+{%- else %}
   while IFS= read -r setting; do params+=("$setting"); done < <(environment_settings)
+{%- endif %}
   params+=(${VOLUME_PARAMETERS[@]+"${VOLUME_PARAMETERS[@]}"})
+{%- if cookiecutter.database == "postgres" %}
+  params+=("${DATABASE_PARAMETERS[@]}")
+{%- endif %}
   [[ -z "$VPC_ID" ]] || params+=("VpcId=$VPC_ID" "SubnetIds=$SUBNET_IDS")
   [[ -z "$CERTIFICATE_ARN" ]] || params+=("CertificateArn=$CERTIFICATE_ARN")
   local extra
   read -r -a extra <<<"$SERVICE_PARAMETERS"
   # The ${a[@]+...} form: bash 3.2 (macOS) treats an empty array as unset under set -u.
-  params+=(${extra[@]+"${extra[@]}"})
+  params+=(${extra[@]+"${extra[@]}"}{% if cookiecutter.database == "postgres" %} "$@"{% endif %})
   deploy_stack "$SERVICE_STACK" infra/service.yaml "$STACK_ROLE_ARN" "${params[@]}"
 }
 
@@ -275,6 +381,18 @@ deploy_bootstrap
 build_image
 choose_network
 deploy_volume
+{%- if cookiecutter.database == "postgres" %}
+deploy_database
+case "$(stack_status "$SERVICE_STACK")" in
+  NONE | ROLLBACK_COMPLETE)
+    # No task may serve an unmigrated schema: the first service starts with none, the
+    # migrations run from its task definition, and then it gets its tasks.
+    note "first deploy of $SERVICE_STACK: created with no task until the migrations ran"
+    deploy_service DesiredCount=0 MinTaskCount=0
+    ;;
+esac
+run_migrations
+{%- endif %}
 deploy_service
 wait_for_service
 print_url

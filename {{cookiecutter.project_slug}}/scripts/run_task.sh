@@ -16,10 +16,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/releases.sh"
 # shellcheck source=scripts/log_events.sh
 source "$(dirname "${BASH_SOURCE[0]}")/log_events.sh"
+# shellcheck source=scripts/one_off_task.sh
+source "$(dirname "${BASH_SOURCE[0]}")/one_off_task.sh"
 CMD="${CMD:-}"
 TIMEOUT="${TIMEOUT:-600}"
-# How often the task's status and new log lines are read.
-POLL_SECONDS=3
 
 use_environment "${ENV:-}"
 [[ -n "$CMD" ]] || die "give the command to run: make run-task CMD=\"python -m ...\""
@@ -30,18 +30,6 @@ check_credentials
 require_deployed
 
 DEFINITION="$(running_task_definition)"
-stack_parameter() {
-  aws cloudformation describe-stacks --stack-name "$SERVICE_STACK" \
-    --query "Stacks[0].Parameters[?ParameterKey=='$1'].ParameterValue | [0]" --output text
-}
-# The service's own network, as infra/service.yaml gives it to the service: the first two
-# subnets, its security group, and a public IP where the subnets have no NAT gateway.
-# AWS gives a list parameter as a,b; moto as Python's ['a', 'b'].
-SUBNETS="$(stack_parameter SubnetIds | tr -d "[]' " | cut -d, -f1-2)"
-ASSIGN_PUBLIC_IP="$(stack_parameter AssignPublicIp)"
-SECURITY_GROUP="$(aws cloudformation list-stack-resources --stack-name "$SERVICE_STACK" \
-  --query "StackResourceSummaries[?LogicalResourceId=='ServiceSecurityGroup'].PhysicalResourceId | [0]" \
-  --output text)"
 # As JSON, which quotes whatever CMD holds.
 OVERRIDES="$(python3 -c '
 import json, sys
@@ -49,42 +37,13 @@ print(json.dumps({"containerOverrides": [{"name": "app", "command": ["sh", "-c",
 ' "$CMD")"
 
 step "one-off task of ${DEFINITION##*/} in cluster $CLUSTER: $CMD"
-TASK="$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$DEFINITION" --launch-type FARGATE \
-  --network-configuration "awsvpcConfiguration={subnets=[$SUBNETS],securityGroups=[$SECURITY_GROUP],assignPublicIp=$ASSIGN_PUBLIC_IP}" \
-  --overrides "$OVERRIDES" --started-by make-run-task \
-  --query 'tasks[0].taskArn' --output text)"
-[[ "$TASK" == arn:* ]] || die "ECS started no task." "See why: aws ecs describe-services --cluster $CLUSTER --services $SERVICE"
-TASK_ID="${TASK##*/}"
-note "task $TASK_ID; stop it with: aws ecs stop-task --cluster $CLUSTER --task $TASK_ID"
-
-# The awslogs driver names the stream <prefix>/<container>/<task ID>.
-STREAM="app/app/$TASK_ID"
-# Its stream exists once the task has logged: until then there is nothing to print.
-print_new_lines() {
-  print_log_events cat "$((LAST_EVENT_MS + 1))" --log-stream-names "$STREAM" 2>/dev/null || true
-}
-
-deadline=$(($(date +%s) + TIMEOUT))
-status=""
-while :; do
-  status="$(aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$TASK" \
-    --query 'tasks[0].lastStatus' --output text)"
-  print_new_lines
-  [[ "$status" != STOPPED ]] || break
-  [[ "$(date +%s)" -lt "$deadline" ]] ||
-    die "task $TASK_ID is still $status after ${TIMEOUT}s; it keeps running." \
-      "Follow it: make logs ENV=$ENVIRONMENT_NAME FOLLOW=1, or wait longer: TIMEOUT=1800"
-  sleep "$POLL_SECONDS"
-done
-# CloudWatch may deliver the last lines after the task stopped.
-sleep "$POLL_SECONDS"
-print_new_lines
-
-read -r EXIT_CODE REASON < <(aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$TASK" \
-  --query "tasks[0].[containers[?name=='app'].exitCode | [0], stoppedReason]" --output text)
-if [[ ! "$EXIT_CODE" =~ ^[0-9]+$ ]]; then
-  die "task $TASK_ID stopped without running the command to its end: $REASON" \
+start_one_off_task "$DEFINITION" make-run-task "$OVERRIDES"
+wait_for_one_off_task "$TIMEOUT" ||
+  die "task $TASK_ID is still running after ${TIMEOUT}s; it keeps running." \
+    "Follow it: make logs ENV=$ENVIRONMENT_NAME FOLLOW=1, or wait longer: TIMEOUT=1800"
+if [[ ! "$TASK_EXIT_CODE" =~ ^[0-9]+$ ]]; then
+  die "task $TASK_ID stopped without running the command to its end: $TASK_STOPPED_REASON" \
     "See why: aws ecs describe-tasks --cluster $CLUSTER --tasks $TASK_ID"
 fi
-step "task $TASK_ID exited with $EXIT_CODE"
-exit "$EXIT_CODE"
+step "task $TASK_ID exited with $TASK_EXIT_CODE"
+exit "$TASK_EXIT_CODE"

@@ -1,4 +1,8 @@
-"""The environment files under infra/environments/ hold service stack parameters only."""
+"""The environment files under infra/environments/ hold stack parameters only.
+
+Each setting goes to the stack whose template declares it: the database stack's own
+(infra/database.yaml, where the repo has one) to it, every other one to the service stack.
+"""
 
 from pathlib import Path
 
@@ -18,9 +22,13 @@ def settings(path: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def service_parameters() -> set[str]:
-    text = (ROOT / "infra" / "service.yaml").read_text()
-    template = yaml.load(text, CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
-    return set(template["Parameters"])
+    """The parameters of the service stack, and of the database stack where there is one."""
+    names = set()
+    for name in ("service.yaml", "database.yaml"):
+        if (path := ROOT / "infra" / name).exists():
+            template = yaml.load(path.read_text(), CloudFormationLoader)  # noqa: S506 - SafeLoader
+            names |= set(template["Parameters"])
+    return names
 
 
 def test_staging_and_production_exist():
@@ -32,7 +40,7 @@ def test_staging_and_production_exist():
 def test_every_setting_is_a_service_stack_parameter(path, service_parameters):
     """A misspelt setting fails here, not in the middle of a deploy."""
     unknown = set(settings(path)) - service_parameters
-    assert not unknown, f"{path.name}: not parameters of infra/service.yaml: {sorted(unknown)}"
+    assert not unknown, f"{path.name}: not parameters of infra/*.yaml: {sorted(unknown)}"
 
 
 @pytest.mark.parametrize("path", ENVIRONMENTS, ids=lambda path: path.stem)

@@ -39,6 +39,23 @@ VOLUME_OUTPUTS = {
     "AccessPointId": "fsap-0123456789abcdef0",
     "FileSystemSecurityGroupId": "sg-0123456789abcdef0",
 }
+# What `make deploy` gives it from the database stack's outputs, when the repo has one.
+DATABASE_OUTPUTS = {
+    "DatabaseHost": "orders.abcdefghijkl.us-east-1.rds.amazonaws.com",
+    "DatabasePort": "5432",
+    "DatabaseName": "orders",
+    "DatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0-AbCdEf",
+    "DatabaseSecurityGroupId": "sg-0123456789abcdef1",
+}
+# The database's settings, the same names in compose.yaml (its db service) and on ECS.
+DATABASE_SETTINGS = {
+    "DATABASE_HOST",
+    "DATABASE_PORT",
+    "DATABASE_NAME",
+    "DATABASE_USER",
+    "DATABASE_PASSWORD",
+    "DATABASE_SSLMODE",
+}
 NO_VALUE = object()  # AWS::NoValue: the property or list item is left out
 
 
@@ -47,6 +64,8 @@ def deployed_parameters(template) -> dict:
     values = {name: p["Default"] for name, p in template["Parameters"].items() if "Default" in p}
     if (ROOT / "infra" / "volume.yaml").exists():
         values.update(VOLUME_OUTPUTS)
+    if (ROOT / "infra" / "database.yaml").exists():
+        values.update(DATABASE_OUTPUTS)
     return values
 
 
@@ -215,3 +234,22 @@ def test_the_volume_is_mounted_at_the_same_path(service, container):
     assert compose_paths == ecs_paths
     data_dirs = {v["Value"] for v in container["Environment"] if v["Name"] == "DATA_DIR"}
     assert data_dirs <= ecs_paths
+
+
+@pytest.mark.skipif(
+    not (ROOT / "infra" / "database.yaml").exists(), reason="the repo has no database"
+)
+def test_the_database_settings_have_the_same_names(service, container):
+    """Both name every DATABASE_* setting; on ECS the user and password are the RDS secret's.
+
+    The values differ by design: compose's db service has no TLS (DATABASE_SSLMODE disable),
+    RDS requires it.
+    """
+    compose = {name for name in environment_names(service) if name.startswith("DATABASE_")}
+    ecs = {name for name in task_environment_names(container) if name.startswith("DATABASE_")}
+    assert compose == ecs == DATABASE_SETTINGS
+    secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+    assert secrets["DATABASE_USER"] == {"Fn::Sub": "${DatabaseSecretArn}:username::"}
+    assert secrets["DATABASE_PASSWORD"] == {"Fn::Sub": "${DatabaseSecretArn}:password::"}
+    environment = {v["Name"]: v["Value"] for v in container["Environment"]}
+    assert environment["DATABASE_SSLMODE"] == "require"

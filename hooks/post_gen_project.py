@@ -86,6 +86,12 @@ CONDITIONAL_IN = {
         "infra/environments/production.env",
         "scripts/common.sh",  # the database stack's name, a data stack
         "scripts/deploy.sh",  # the database stack and the migrations before the service
+        "scripts/destroy.sh",  # the database kept by make destroy, deleted by destroy-data
+        "Makefile",  # make destroy-data, with a data stack
+        "README.md",  # make help's destroy-data line
+        "scripts/rollback.sh",  # a rollback keeps the schema: no migrations
+        "docs/deployment.md",  # the database stack, the migrations, destroy-data, the cost
+        "docs/operations.md",  # what a rollback does with the schema
     ],
 }
 

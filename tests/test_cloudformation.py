@@ -329,3 +329,36 @@ def test_staging_runs_one_task_and_production_the_desired_count_option(baked):
     assert production["DesiredCount"] == OPTIONS["desired_count"]
     assert production["LoadBalancerDeletionProtection"] == "true"
     assert staging["CertificateArn"] == production["CertificateArn"] == ""
+
+
+def test_the_database_is_private_encrypted_backed_up_and_kept_as_a_snapshot(templates, baked):
+    """RDS for PostgreSQL 17: encrypted, private, 7 days of backups, RDS's own password.
+
+    Deleting or replacing it leaves a final snapshot; production refuses the deletion.
+    """
+    (path,) = [path for path in templates if path.name == "database.yaml"]
+    template = load(path)
+    database = template["Resources"]["Database"]
+    assert (database["DeletionPolicy"], database["UpdateReplacePolicy"]) == ("Snapshot",) * 2
+    properties = database["Properties"]
+    assert (properties["Engine"], properties["EngineVersion"].split(".")[0]) == ("postgres", "17")
+    assert properties["StorageEncrypted"] is True
+    assert properties["PubliclyAccessible"] is False
+    assert properties["BackupRetentionPeriod"] == 7
+    assert properties["ManageMasterUserPassword"] is True
+    assert properties["DeletionProtection"] == {"Ref": "DatabaseDeletionProtection"}
+    assert template["Parameters"]["DatabaseInstanceClass"]["Default"] == "db.t4g.micro"
+    # No password anywhere a person or a stack event could read it.
+    names = [*template["Parameters"], *template["Outputs"], *properties]
+    assert not [name for name in names if "Password" in name and name != "ManageMasterUserPassword"]
+    # Closed until the service stack admits its tasks.
+    group = template["Resources"]["DatabaseSecurityGroup"]["Properties"]
+    assert "SecurityGroupIngress" not in group
+    project = baked(next(c for c in MATRIX if c["database"] == "postgres"))
+    protection = {
+        environment: environment_settings(project / f"infra/environments/{environment}.env")[
+            "DatabaseDeletionProtection"
+        ]
+        for environment in ("staging", "production")
+    }
+    assert protection == {"staging": "false", "production": "true"}

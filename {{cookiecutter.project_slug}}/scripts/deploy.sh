@@ -13,6 +13,7 @@
 #                    they, and CERTIFICATE_ARN, override the environment file
 {%- if cookiecutter.database == "postgres" %}
 #   MIGRATION_TIMEOUT  seconds the migrations' task may take before the deploy stops (default 900)
+#   SKIP_MIGRATIONS  1: deploy without running them (make rollback: the schema stays as it is)
 {%- endif %}
 #   SERVICE_NAME     names the stacks, repository and cluster (default {{ cookiecutter.project_slug }})
 #   AWS_REGION       default {{ cookiecutter.aws_region }}; AWS_ENDPOINT_URL points the AWS CLI at an emulator
@@ -294,6 +295,10 @@ print(json.dumps(definition))
 # the service stack changes: when they fail, the deploy stops with the task's lines and
 # the service runs on as it was.
 run_migrations() {
+  if [[ "${SKIP_MIGRATIONS:-}" == 1 ]]; then
+    step "migrations: skipped (SKIP_MIGRATIONS=1); the schema stays as it is"
+    return
+  fi
   step "migrations: a one-off task of $IMAGE_URI"
   local definition
   CLUSTER="$(stack_output "$SERVICE_STACK" ClusterName)"

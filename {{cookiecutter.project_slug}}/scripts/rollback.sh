@@ -44,5 +44,11 @@ step "rolling back to ${TARGET##*/}: $IMAGE"
 
 # The same deploy as any other: scan gate, then the service stack with this image and the
 # environment's settings as they are in the repo now.
+{%- if cookiecutter.database == "postgres" %}
+# Without the migrations: the earlier image's would not know the database's newer revision,
+# and the schema stays as it is, which the previous release must be able to read.
+ENV="$ENVIRONMENT_NAME" IMAGE_URI="$IMAGE" SKIP_MIGRATIONS=1 "$(dirname "${BASH_SOURCE[0]}")/deploy.sh"
+{%- else %}
 ENV="$ENVIRONMENT_NAME" IMAGE_URI="$IMAGE" "$(dirname "${BASH_SOURCE[0]}")/deploy.sh"
+{%- endif %}
 ENV="$ENVIRONMENT_NAME" exec "$(dirname "${BASH_SOURCE[0]}")/status.sh"

@@ -39,6 +39,7 @@ VOLUME_OUTPUTS = {
     "AccessPointId": "fsap-0123456789abcdef0",
     "FileSystemSecurityGroupId": "sg-0123456789abcdef0",
 }
+{%- if cookiecutter.database == "postgres" %}
 # What `make deploy` gives it from the database stack's outputs, when the repo has one.
 DATABASE_OUTPUTS = {
     "DatabaseHost": "orders.abcdefghijkl.us-east-1.rds.amazonaws.com",
@@ -56,6 +57,7 @@ DATABASE_SETTINGS = {
     "DATABASE_PASSWORD",
     "DATABASE_SSLMODE",
 }
+{%- endif %}
 NO_VALUE = object()  # AWS::NoValue: the property or list item is left out
 
 
@@ -64,8 +66,9 @@ def deployed_parameters(template) -> dict:
     values = {name: p["Default"] for name, p in template["Parameters"].items() if "Default" in p}
     if (ROOT / "infra" / "volume.yaml").exists():
         values.update(VOLUME_OUTPUTS)
-    if (ROOT / "infra" / "database.yaml").exists():
-        values.update(DATABASE_OUTPUTS)
+{%- if cookiecutter.database == "postgres" %}
+    values.update(DATABASE_OUTPUTS)
+{%- endif %}
     return values
 
 
@@ -220,10 +223,14 @@ def test_the_same_environment_variables_are_set(service, container):
 
 
 def test_secrets_are_passed_through_never_written(service, container):
-    """Each task secret is interpolated in compose (from .env), so no value is in compose.yaml."""
+    """Each task secret is interpolated in compose (from .env), so no value is in compose.yaml.
+
+    Only a default (`:-`) or a refusal (`:?`) may follow the name: the local database's
+    user defaults to app, and its password refuses to be missing.
+    """
     for secret in container.get("Secrets", []):
         name = secret["Name"]
-        assert service["environment"][name] == "${" + name + "}"
+        assert re.fullmatch(r"\$\{" + name + r"(:[-?][^}$]*)?\}", service["environment"][name])
         assert secret["ValueFrom"]
 
 
@@ -236,9 +243,7 @@ def test_the_volume_is_mounted_at_the_same_path(service, container):
     assert data_dirs <= ecs_paths
 
 
-@pytest.mark.skipif(
-    not (ROOT / "infra" / "database.yaml").exists(), reason="the repo has no database"
-)
+{%- if cookiecutter.database == "postgres" %}
 def test_the_database_settings_have_the_same_names(service, container):
     """Both name every DATABASE_* setting; on ECS the user and password are the RDS secret's.
 
@@ -253,3 +258,4 @@ def test_the_database_settings_have_the_same_names(service, container):
     assert secrets["DATABASE_PASSWORD"] == {"Fn::Sub": "${DatabaseSecretArn}:password::"}
     environment = {v["Name"]: v["Value"] for v in container["Environment"]}
     assert environment["DATABASE_SSLMODE"] == "require"
+{%- endif %}

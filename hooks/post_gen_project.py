@@ -39,6 +39,7 @@ UNNEEDED = {
             "tests/test_db.py",
             "tests/test_notes.py",
             "tests/test_migrations.py",
+            "tests/test_database_settings.py",
             "infra/database.yaml",
             "docs/database.md",
         ],
@@ -72,7 +73,6 @@ CONDITIONAL_IN = {
         "tests/conftest.py",  # the tests' database, migrated, and an unreachable one
         "tests/test_openapi.py",  # schemathesis runs the notes routes against a database
         "tests/test_serve.py",  # the server starts only with a database named
-        "tests/test_task_definition_parity.py",  # the database's settings, named alike
         "README.md",
         "docs/development.md",  # the database's driver, among those that cooperate with gevent
         ".github/workflows/ci.yml",  # the test job's PostgreSQL service and DATABASE_* settings

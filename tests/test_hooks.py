@@ -161,6 +161,7 @@ def test_rendered_context_survives_quotes_and_backslashes(name):
                 "tests/test_db.py",
                 "tests/test_notes.py",
                 "tests/test_migrations.py",
+                "tests/test_database_settings.py",
                 "infra/database.yaml",
                 "docs/database.md",
             ],

@@ -39,25 +39,6 @@ VOLUME_OUTPUTS = {
     "AccessPointId": "fsap-0123456789abcdef0",
     "FileSystemSecurityGroupId": "sg-0123456789abcdef0",
 }
-{%- if cookiecutter.database == "postgres" %}
-# What `make deploy` gives it from the database stack's outputs, when the repo has one.
-DATABASE_OUTPUTS = {
-    "DatabaseHost": "orders.abcdefghijkl.us-east-1.rds.amazonaws.com",
-    "DatabasePort": "5432",
-    "DatabaseName": "orders",
-    "DatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0-AbCdEf",
-    "DatabaseSecurityGroupId": "sg-0123456789abcdef1",
-}
-# The database's settings, the same names in compose.yaml (its db service) and on ECS.
-DATABASE_SETTINGS = {
-    "DATABASE_HOST",
-    "DATABASE_PORT",
-    "DATABASE_NAME",
-    "DATABASE_USER",
-    "DATABASE_PASSWORD",
-    "DATABASE_SSLMODE",
-}
-{%- endif %}
 NO_VALUE = object()  # AWS::NoValue: the property or list item is left out
 
 
@@ -66,9 +47,9 @@ def deployed_parameters(template) -> dict:
     values = {name: p["Default"] for name, p in template["Parameters"].items() if "Default" in p}
     if (ROOT / "infra" / "volume.yaml").exists():
         values.update(VOLUME_OUTPUTS)
-{%- if cookiecutter.database == "postgres" %}
-    values.update(DATABASE_OUTPUTS)
-{%- endif %}
+    # The other stacks' outputs (a database's, say): any value, as long as it is one.
+    for name, parameter in template["Parameters"].items():
+        values.setdefault(name, parameter.get("Default", f"<{name}>"))
     return values
 
 
@@ -225,8 +206,8 @@ def test_the_same_environment_variables_are_set(service, container):
 def test_secrets_are_passed_through_never_written(service, container):
     """Each task secret is interpolated in compose (from .env), so no value is in compose.yaml.
 
-    Only a default (`:-`) or a refusal (`:?`) may follow the name: the local database's
-    user defaults to app, and its password refuses to be missing.
+    Only a default (`:-`) or a refusal (`:?`) may follow the name, as for a local
+    database's user and password.
     """
     for secret in container.get("Secrets", []):
         name = secret["Name"]
@@ -241,21 +222,3 @@ def test_the_volume_is_mounted_at_the_same_path(service, container):
     assert compose_paths == ecs_paths
     data_dirs = {v["Value"] for v in container["Environment"] if v["Name"] == "DATA_DIR"}
     assert data_dirs <= ecs_paths
-
-
-{%- if cookiecutter.database == "postgres" %}
-def test_the_database_settings_have_the_same_names(service, container):
-    """Both name every DATABASE_* setting; on ECS the user and password are the RDS secret's.
-
-    The values differ by design: compose's db service has no TLS (DATABASE_SSLMODE disable),
-    RDS requires it.
-    """
-    compose = {name for name in environment_names(service) if name.startswith("DATABASE_")}
-    ecs = {name for name in task_environment_names(container) if name.startswith("DATABASE_")}
-    assert compose == ecs == DATABASE_SETTINGS
-    secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
-    assert secrets["DATABASE_USER"] == {"Fn::Sub": "${DatabaseSecretArn}:username::"}
-    assert secrets["DATABASE_PASSWORD"] == {"Fn::Sub": "${DatabaseSecretArn}:password::"}
-    environment = {v["Name"]: v["Value"] for v in container["Environment"]}
-    assert environment["DATABASE_SSLMODE"] == "require"
-{%- endif %}

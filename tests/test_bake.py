@@ -274,14 +274,38 @@ def test_generated_tests_read_no_ignored_file():
             assert README_HELP_BLOCK.pattern in text, "fingerprint README.md as it is read"
 
 
-MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)[^)]*\)")
+# [text](file#anchor), outside code fences; a target with a scheme is not the repo's.
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]*)(?:#([^)\s]*))?\)")
+MARKDOWN_FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+MARKDOWN_HEADING = re.compile(r"^#{1,6} +(.+?) *$", re.MULTILINE)
+
+
+def heading_anchor(heading):
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def test_heading_anchor_is_githubs():
+    assert heading_anchor("What `make destroy` keeps") == "what-make-destroy-keeps"
+    assert heading_anchor("Provenance and the scan gate") == "provenance-and-the-scan-gate"
+    assert heading_anchor("A deploy went bad: an example") == "a-deploy-went-bad-an-example"
+
+
+def markdown_anchors(page):
+    headings = MARKDOWN_HEADING.findall(MARKDOWN_FENCE.sub("", page.read_text()))
+    return {heading_anchor(heading) for heading in headings}
 
 
 @pytest.mark.parametrize("options", matrix_params())
 def test_relative_markdown_links_resolve(baked, options):
-    """Every relative link in the baked repo's Markdown names a file of that bake."""
+    """Each relative link in a baked repo's Markdown names a file of the bake, and a heading."""
     project = baked(options)
     for page in project.rglob("*.md"):
-        for target in MARKDOWN_LINK.findall(page.read_text()):
-            if "://" not in target:
-                assert (page.parent / target).exists(), f"{page.relative_to(project)}: {target}"
+        for target, fragment in MARKDOWN_LINK.findall(MARKDOWN_FENCE.sub("", page.read_text())):
+            if "://" in target:
+                continue
+            linked = page.parent / target if target else page
+            where = f"{page.relative_to(project)}: {target}#{fragment}"
+            assert linked.exists(), where
+            if fragment and linked.suffix == ".md":
+                assert fragment in markdown_anchors(linked), where

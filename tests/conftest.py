@@ -1,5 +1,7 @@
 """Shared helpers: the option matrix read from cookiecutter.json, baking, and running tools."""
 
+import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import itertools
@@ -15,6 +17,9 @@ from types import ModuleType
 from typing import NoReturn
 
 import pytest
+
+# xdist_group on pytest 9.2 (see its docstring).
+pytest_plugins = ["xdist_groups"]
 
 TEMPLATE = Path(__file__).resolve().parent.parent
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
@@ -168,6 +173,41 @@ def run(
         check=False,
     )
     return result if expect is None else assert_exited(result, expect, note)
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this session sees (pytest's basetemp's parent)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.getbasetemp().parent / "shared"
+    else:
+        path = tmp_path_factory.getbasetemp() / "shared"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path):
+    """Hold an exclusive lock on lock_file: one worker at a time runs the block."""
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def store_result(path: Path, result: subprocess.CompletedProcess) -> None:
+    fields = {"args": [str(a) for a in result.args], "returncode": result.returncode}
+    fields |= {"stdout": result.stdout, "stderr": result.stderr}
+    path.write_text(json.dumps(fields))
+
+
+def load_result(path: Path) -> subprocess.CompletedProcess | None:
+    """The result store_result wrote at path, or None before it did."""
+    if not path.exists():
+        return None
+    return subprocess.CompletedProcess(**json.loads(path.read_text()))
 
 
 # Where `make install-tools` puts the npm tools (Node 22, gitlab-ci-local).

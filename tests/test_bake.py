@@ -21,11 +21,14 @@ from conftest import (
     TEMPLATE,
     CloudFormationLoader,
     assert_exited,
+    exclusive,
+    load_result,
     matrix_params,
     option_id,
     post_hook,
     removed_paths,
     run,
+    store_result,
 )
 
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#|cookiecutter\.(?!json)[a-z_]+")
@@ -163,7 +166,7 @@ def test_ruff_passes(baked, options):
 # What cannot change what a baked repo's own suite does: CI files, the image recipe,
 # the bootstrap stack and deploy script, prose (no generated test reads them, which
 # test_generated_tests_read_no_ignored_file guards; the suite runs on this interpreter,
-# not the image's). Bakes that differ only there run the suite once per test worker.
+# not the image's). Bakes that differ only there run the suite once.
 SUITE_IGNORES = (
     ".github/",
     ".gitlab-ci.yml",
@@ -180,9 +183,6 @@ LOCK_TEST = "tests/test_requirements_lock.py"
 LOCK_TEST_READS = ("Dockerfile", "requirements")
 # How a generated test would name one of them (a variable named requirements does not).
 LOCK_TEST_FILE_NAME = re.compile(r"Dockerfile|requirements[-.*\w]*\.(?:in|txt)\b|requirements\*")
-suite_results: dict[str, subprocess.CompletedProcess] = {}
-# Fingerprints without the lock test's files, of bakes whose whole suite passed.
-passed_without_locks: set[str] = set()
 
 
 def suite_fingerprint(project: Path, ignores: tuple[str, ...] = SUITE_IGNORES) -> str:
@@ -206,24 +206,60 @@ def suite_fingerprint(project: Path, ignores: tuple[str, ...] = SUITE_IGNORES) -
 def run_generated_suite(project: Path, scratch: Path, *paths: str) -> subprocess.CompletedProcess:
     # Keep Hypothesis's cache out of the shared bake, which other tests read file by file.
     environ = {**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(scratch / "hypothesis")}
+    if paths == (LOCK_TEST,):
+        # It needs no plugin; importing hypothesis's and schemathesis's is most of its time.
+        environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths)
     return run(*command, cwd=project, env=environ, expect=None)
 
 
-@pytest.mark.parametrize("options", matrix_params())
-def test_generated_test_suite_passes(baked, options, tmp_path):
-    """The baked repo's own tests pass (with the template's interpreter and pins)."""
+# The options whose values never split a suite run (see suite_params).
+SUITE_SHARING = ("python_version", "ci_provider")
+
+
+def suite_params():
+    """The matrix, in one xdist group per suite content: the bakes that share a suite run.
+
+    Python and the CI provider change only files the suite ignores or the lock test reads
+    (test_suite_fingerprint_tells_code_changes_from_ci_changes), so a group is the other
+    options' values, and one worker runs it rather than two waiting for each other.
+    """
+    return [
+        pytest.param(
+            options,
+            id=option_id(options),
+            marks=pytest.mark.xdist_group(
+                "suite-" + option_id({k: v for k, v in options.items() if k not in SUITE_SHARING})
+            ),
+        )
+        for options in MATRIX
+    ]
+
+
+@pytest.mark.parametrize("options", suite_params())
+def test_generated_test_suite_passes(baked, options, shared_dir, tmp_path):
+    """The baked repo's own tests pass (with the template's interpreter and pins).
+
+    Once per distinct content across the xdist workers: under a lock per content without
+    the lock test's files, the first bake runs the whole suite; a bake that differs from
+    it only there (another Python) then runs the lock test alone.
+    """
     project = baked(options)
     fingerprint = suite_fingerprint(project)
     without_locks = suite_fingerprint(project, SUITE_IGNORES + LOCK_TEST_READS)
-    if fingerprint not in suite_results:
-        if without_locks in passed_without_locks:
-            suite_results[fingerprint] = run_generated_suite(project, tmp_path, LOCK_TEST)
-        else:
-            suite_results[fingerprint] = run_generated_suite(project, tmp_path)
-    result = assert_exited(suite_results[fingerprint])
+    whole = shared_dir / f"suite-{fingerprint}.json"
+    group_passed = shared_dir / f"passed-without-locks-{without_locks}"
+    with exclusive(shared_dir / f"group-{without_locks}.lock"):
+        if not group_passed.exists() and load_result(whole) is None:
+            store_result(whole, run_generated_suite(project, tmp_path))
+            if load_result(whole).returncode == 0:
+                group_passed.touch()
+    with exclusive(shared_dir / f"suite-{fingerprint}.lock"):
+        if load_result(whole) is None:
+            paths = (LOCK_TEST,) if group_passed.exists() else ()
+            store_result(whole, run_generated_suite(project, tmp_path, *paths))
+    result = assert_exited(load_result(whole))
     assert " passed" in result.stdout
-    passed_without_locks.add(without_locks)
 
 
 def test_suite_fingerprint_tells_code_changes_from_ci_changes(baked):

@@ -33,13 +33,17 @@ TEMPLATES = (
     "infra/database.yaml",
 )
 
+# One xdist group, and session fixtures: checkov and the renderings run once, on one
+# worker, even where the worker runs other modules' tests between these.
+pytestmark = pytest.mark.xdist_group("cloudformation")
+
 
 def load(path):
     # A SafeLoader subclass: nothing but plain data and the intrinsic-function tags.
     return yaml.load(path.read_text(), CloudFormationLoader)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def unique_files(baked, tmp_path_factory):
     """Copy each distinct rendered template and Dockerfile once into a fresh folder."""
     root = tmp_path_factory.mktemp("rendered")
@@ -53,7 +57,7 @@ def unique_files(baked, tmp_path_factory):
     return root, sorted(copies)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def templates(unique_files):
     return [path for path in unique_files[1] if path.suffix == ".yaml"]
 
@@ -74,7 +78,7 @@ def test_cfn_lint_finds_no_errors_and_no_warnings(templates):
     run(cfn_lint, "--format", "parseable", *templates)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def checkov_results(unique_files):
     checkov = require("checkov", "make install puts checkov in .venv-checkov (own pins)")
     root, _ = unique_files

@@ -94,6 +94,9 @@ TASK_ROLE_USES = {
 # Where ECS Exec's SSM agent writes, which the read-only root refuses.
 EXEC_AGENT_PATHS = {"/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"}
 
+# One xdist group, and a session fixture: the variants are read once, on one worker.
+pytestmark = pytest.mark.xdist_group("iam")
+
 
 def load(path):
     return yaml.load(path.read_text(), CloudFormationLoader)
@@ -165,7 +168,7 @@ def missing_handler_permissions(statements: list[dict], stacks: list[dict]) -> l
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def variants(baked):
     """Each distinct rendering of the bootstrap, service and volume stacks, with its options."""
     found: dict[str, dict] = {}

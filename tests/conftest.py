@@ -81,16 +81,39 @@ def bake(cookies, **options) -> Path:
 
 @pytest.fixture(scope="session")
 def baked(cookies_session):
-    """Return a function that bakes each combination once per test session."""
+    """Return a function that bakes each combination once per test session.
+
+    Its ``as_baked(options)`` is the bake's file_digests as it was right after baking,
+    before tests ran code in it.
+    """
     projects: dict[str, Path] = {}
+    as_baked: dict[str, dict[str, tuple[bool, str]]] = {}
 
     def get(options: dict) -> Path:
         key = option_id(options)
         if key not in projects:
             projects[key] = bake(cookies_session, **options)
+            as_baked[key] = file_digests(projects[key])
         return projects[key]
 
+    def digests_as_baked(options: dict) -> dict[str, tuple[bool, str]]:
+        get(options)
+        return as_baked[option_id(options)]
+
+    get.as_baked = digests_as_baked
     return get
+
+
+def file_digests(root: Path) -> dict[str, tuple[bool, str]]:
+    """Every file under root: relative path -> (executable?, SHA-256 of its content)."""
+    return {
+        path.relative_to(root).as_posix(): (
+            bool(path.stat().st_mode & 0o111),
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def load_module(path: Path) -> ModuleType:

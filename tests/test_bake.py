@@ -310,6 +310,24 @@ def test_generated_tests_read_no_ignored_file():
             assert README_HELP_BLOCK.pattern in text, "fingerprint README.md as it is read"
 
 
+# "# HOST_PORT=8080" in .env.example, and compose's "${HOST_PORT:-8080}".
+ENV_EXAMPLE_PORT = re.compile(r"^# ?([A-Z_]+_PORT)=(\S+)", re.MULTILINE)
+COMPOSE_DEFAULT = re.compile(r"\$\{([A-Z_]+):-([^}]*)\}")
+
+
+def test_env_example_names_the_ports_compose_publishes(baked):
+    """Each *_PORT that .env.example shows is the port compose publishes without it."""
+    # A port other than the default, and the database's port too.
+    options = {**MATRIX[0], "database": "postgres", "container_port": "8080"}
+    project = baked(options)
+    shown = dict(ENV_EXAMPLE_PORT.findall((project / ".env.example").read_text()))
+    compose = "".join(path.read_text() for path in sorted(project.glob("compose*.yaml")))
+    defaults = dict(COMPOSE_DEFAULT.findall(compose))
+    assert shown
+    for name, port in shown.items():
+        assert defaults.get(name) == port, f".env.example shows {name}={port}"
+
+
 # [text](file#anchor), outside code fences; a target with a scheme is not the repo's.
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]*)(?:#([^)\s]*))?\)")
 MARKDOWN_FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)

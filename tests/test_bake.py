@@ -209,34 +209,15 @@ def run_generated_suite(project: Path, scratch: Path, *paths: str) -> subprocess
     if paths == (LOCK_TEST,):
         # It needs no plugin; importing hypothesis's and schemathesis's is most of its time.
         environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    # A basetemp of its own: pytest numbering and pruning /tmp/pytest-of-<user> while other
+    # sessions do the same can leave a scandir iterator open, which filterwarnings=error
+    # turns into a failed run.
     command = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths)
+    command += ("--basetemp", str(scratch / "basetemp"))
     return run(*command, cwd=project, env=environ, expect=None)
 
 
-# The options whose values never split a suite run (see suite_params).
-SUITE_SHARING = ("python_version", "ci_provider")
-
-
-def suite_params():
-    """The matrix, in one xdist group per suite content: the bakes that share a suite run.
-
-    Python and the CI provider change only files the suite ignores or the lock test reads
-    (test_suite_fingerprint_tells_code_changes_from_ci_changes), so a group is the other
-    options' values, and one worker runs it rather than two waiting for each other.
-    """
-    return [
-        pytest.param(
-            options,
-            id=option_id(options),
-            marks=pytest.mark.xdist_group(
-                "suite-" + option_id({k: v for k, v in options.items() if k not in SUITE_SHARING})
-            ),
-        )
-        for options in MATRIX
-    ]
-
-
-@pytest.mark.parametrize("options", suite_params())
+@pytest.mark.parametrize("options", matrix_params())
 def test_generated_test_suite_passes(baked, options, shared_dir, tmp_path):
     """The baked repo's own tests pass (with the template's interpreter and pins).
 

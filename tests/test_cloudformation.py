@@ -33,10 +33,6 @@ TEMPLATES = (
     "infra/database.yaml",
 )
 
-# One xdist group, and session fixtures: checkov and the renderings run once, on one
-# worker, even where the worker runs other modules' tests between these.
-pytestmark = pytest.mark.xdist_group("cloudformation")
-
 
 def load(path):
     # A SafeLoader subclass: nothing but plain data and the intrinsic-function tags.

@@ -1,6 +1,5 @@
 """The shared helpers in conftest.py do what the other tests rely on."""
 
-import os
 import sys
 
 import conftest
@@ -9,7 +8,6 @@ import yaml
 from conftest import (
     CI_FILES,
     PROJECT_TEMPLATE,
-    TEMPLATE,
     CloudFormationLoader,
     run,
     skip_or_fail,
@@ -92,42 +90,3 @@ def test_tool_path_finds_the_npm_tools_before_path(monkeypatch, tmp_path):
     monkeypatch.setattr(conftest, "NPM_TOOLS", tools)
     monkeypatch.setenv("PATH", str(elsewhere))
     assert tool_path("some-npm-tool") == str(tools / "some-npm-tool")
-
-
-GROUPED_TESTS = """
-import os
-import pytest
-
-pytestmark = pytest.mark.xdist_group("one")
-
-
-@pytest.mark.parametrize("number", range(6))
-def test_grouped(number, tmp_path_factory):
-    (tmp_path_factory.getbasetemp().parent.parent / f"{number}.worker").write_text(
-        os.environ["PYTEST_XDIST_WORKER"]
-    )
-"""
-
-
-def workers_of_a_group(tmp_path, *plugins):
-    """The workers that ran one xdist_group's six tests, with xdist and these plugins only."""
-    (tmp_path / "test_grouped.py").write_text(GROUPED_TESTS)
-    (tmp_path / "run").mkdir()
-    plugins = [arg for plugin in ("xdist.plugin", *plugins) for arg in ("-p", plugin)]
-    # Without the other plugins, which take most of each of the three processes' start.
-    environ = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    environ["PYTHONPATH"] = str(TEMPLATE / "tests")
-    command = (sys.executable, "-m", "pytest", "-q", *plugins, "-n", "2", "--dist=loadgroup")
-    run(*command, "--basetemp", tmp_path / "run" / "base", cwd=tmp_path, env=environ)
-    return {path.read_text() for path in (tmp_path / "run").glob("*.worker")}
-
-
-def test_one_xdist_group_runs_on_one_worker(tmp_path):
-    """tests/xdist_groups.py keeps a group on one worker, as the matrix's tests need."""
-    assert len(workers_of_a_group(tmp_path, "xdist_groups")) == 1
-
-
-def test_xdist_still_needs_the_workaround(tmp_path):
-    """When xdist groups by itself again, tests/xdist_groups.py is to go."""
-    workers = workers_of_a_group(tmp_path)
-    assert len(workers) == 2, "xdist groups without tests/xdist_groups.py: delete it"

@@ -94,9 +94,6 @@ TASK_ROLE_USES = {
 # Where ECS Exec's SSM agent writes, which the read-only root refuses.
 EXEC_AGENT_PATHS = {"/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm"}
 
-# One xdist group, and a session fixture: the variants are read once, on one worker.
-pytestmark = pytest.mark.xdist_group("iam")
-
 
 def load(path):
     return yaml.load(path.read_text(), CloudFormationLoader)
